@@ -1,0 +1,329 @@
+#include "cli/config.h"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include "dbinit/version.h"
+#include "util/error.h"
+#include "util/files.h"
+
+namespace dbinit::cli {
+
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+
+EnvLookup process_environment() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* value = std::getenv(name.c_str());
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  };
+}
+
+milliseconds parse_duration(const std::string& text, const std::string& what) {
+  auto bad = [&]() {
+    Error error(ErrorKind::usage, fmt::format("{}: '{}' is not a duration", what, text));
+    error.hint = "write it as 500ms, 30s, 2m, 1h or 1m30s (a bare number means seconds)";
+    return error;
+  };
+  if (text.empty()) throw bad();
+  long double total = 0;
+  std::size_t i = 0;
+  bool bare = true;
+  while (i < text.size()) {
+    std::size_t start = i;
+    while (i < text.size() &&
+           (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) {
+      ++i;
+    }
+    if (start == i) throw bad();
+    long double number = 0;
+    try {
+      number = std::stold(text.substr(start, i - start));
+    } catch (const std::exception&) {
+      throw bad();
+    }
+    std::size_t unit_start = i;
+    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
+    const std::string unit = text.substr(unit_start, i - unit_start);
+    if (unit.empty()) {
+      if (!bare || i != text.size()) throw bad();
+      total += number * 1000;
+      break;
+    }
+    bare = false;
+    if (unit == "ms") {
+      total += number;
+    } else if (unit == "s") {
+      total += number * 1000;
+    } else if (unit == "m") {
+      total += number * 60'000;
+    } else if (unit == "h") {
+      total += number * 3'600'000;
+    } else {
+      throw bad();
+    }
+  }
+  if (total > 1e12) throw bad();
+  return milliseconds(static_cast<long long>(total));
+}
+
+std::string applied_by() {
+  std::string user;
+  if (const passwd* pw = getpwuid(geteuid()); pw != nullptr && pw->pw_name != nullptr) {
+    user = pw->pw_name;
+  } else {
+    user = fmt::format("uid{}", geteuid());
+  }
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  return fmt::format("{}@{} dbinit {}", user, host[0] ? host : "localhost", k_version);
+}
+
+namespace {
+
+// The toml keys a project (or a [services.NAME] table) may set.
+const std::set<std::string, std::less<>> k_project_keys = {
+    "url", "dir",  "init",         "seeds",       "backups", "schema_file",
+    "env", "wait", "lock_timeout", "transaction", "hooks",
+};
+
+// Replaces `${VAR}` with the variable's value; an unset variable is an error naming it.
+std::string substitute(const std::string& text, const EnvLookup& env, const std::string& where) {
+  std::string out;
+  std::size_t pos = 0;
+  while (true) {
+    std::size_t open = text.find("${", pos);
+    if (open == std::string::npos) break;
+    std::size_t close = text.find('}', open + 2);
+    if (close == std::string::npos) break;
+    out += text.substr(pos, open - pos);
+    const std::string name = text.substr(open + 2, close - open - 2);
+    std::optional<std::string> value = env(name);
+    if (!value) {
+      Error error(ErrorKind::config, fmt::format("${{{}}} is not set in the environment", name));
+      error.where = where;
+      error.hint = fmt::format("set {} or remove it from the file", name);
+      throw error;
+    }
+    out += *value;
+    pos = close + 1;
+  }
+  out += text.substr(pos);
+  return out;
+}
+
+class TomlConfig {
+ public:
+  TomlConfig(const fs::path& file, bool required) : m_file(file.string()) {
+    std::error_code ec;
+    if (!fs::exists(file, ec)) {
+      if (required) {
+        Error error(ErrorKind::config, "configuration file not found");
+        error.where = m_file;
+        throw error;
+      }
+      return;
+    }
+    try {
+      m_table = toml::parse_file(m_file);
+      m_loaded = true;
+    } catch (const toml::parse_error& e) {
+      Error error(ErrorKind::config, std::string(e.description()));
+      error.where = fmt::format("{}:{}:{}", m_file, e.source().begin.line, e.source().begin.column);
+      error.hint = "fix the file; its format is TOML (https://toml.io)";
+      throw error;
+    }
+  }
+
+  bool loaded() const { return m_loaded; }
+  const std::string& file() const { return m_file; }
+
+  /// Checks the keys of the top level and of the selected service, and returns the table to read
+  /// service values from (null when no service is selected).
+  const toml::table* select(const std::optional<std::string>& service) {
+    check_keys(m_table, "", true);
+    const toml::table* services = m_table["services"].as_table();
+    if (services) {
+      for (const auto& [name, node] : *services) {
+        const toml::table* table = node.as_table();
+        if (!table) throw error_at(node, fmt::format("services.{} must be a table", name.str()));
+        check_keys(*table, fmt::format("services.{}.", name.str()), false);
+      }
+    }
+    if (!service) return nullptr;
+    const toml::table* table = services ? (*services)[*service].as_table() : nullptr;
+    if (!table) {
+      Error error(ErrorKind::config, fmt::format("no service '{}'", *service));
+      error.where = m_file;
+      std::string names;
+      if (services) {
+        for (const auto& [name, node] : *services)
+          names += (names.empty() ? "" : ", ") + std::string(name.str());
+      }
+      error.hint =
+          names.empty() ? "declare it as [services." + *service + "]" : "known services: " + names;
+      throw error;
+    }
+    return table;
+  }
+
+  /// The string value of `key` in `service` (when given) or at the top level.
+  std::optional<std::string> get(const toml::table* service, const std::string& key,
+                                 const EnvLookup& env) const {
+    const toml::node* node = service ? service->get(key) : nullptr;
+    if (!node) node = m_table.get(key);
+    if (!node) return std::nullopt;
+    if (const auto* value = node->as_string()) {
+      return substitute(value->get(), env, location(*node));
+    }
+    if (const auto* value = node->as_integer()) return std::to_string(value->get());
+    throw error_at(*node, fmt::format("'{}' must be a string", key));
+  }
+
+ private:
+  std::string location(const toml::node& node) const {
+    return fmt::format("{}:{}", m_file, node.source().begin.line);
+  }
+
+  Error error_at(const toml::node& node, std::string message) const {
+    Error error(ErrorKind::config, std::move(message));
+    error.where = location(node);
+    return error;
+  }
+
+  void check_keys(const toml::table& table, const std::string& prefix, bool top) const {
+    for (const auto& [key, node] : table) {
+      const std::string name(key.str());
+      if (top && name == "services") continue;
+      if (!k_project_keys.contains(name)) {
+        Error error(ErrorKind::config, fmt::format("unknown setting '{}{}'", prefix, name));
+        error.where = location(node);
+        error.hint =
+            "known settings: url, dir, init, seeds, backups, schema_file, env, wait, "
+            "lock_timeout, transaction, hooks, [services.NAME]";
+        throw error;
+      }
+    }
+  }
+
+  std::string m_file;
+  toml::table m_table;
+  bool m_loaded = false;
+};
+
+}  // namespace
+
+Settings resolve_settings(const Flags& flags, const EnvLookup& env,
+                          milliseconds command_wait_default) {
+  Settings settings;
+  const fs::path config_path = flags.config           ? fs::path(*flags.config)
+                               : env("DBINIT_CONFIG") ? fs::path(*env("DBINIT_CONFIG"))
+                                                      : fs::path("dbinit.toml");
+  TomlConfig toml(config_path, flags.config.has_value() || env("DBINIT_CONFIG").has_value());
+  if (toml.loaded()) settings.config_file = toml.file();
+  std::optional<std::string> service = flags.service ? flags.service : env("DBINIT_SERVICE");
+  const toml::table* service_table = toml.loaded() ? toml.select(service) : nullptr;
+  if (service && !toml.loaded()) {
+    Error error(ErrorKind::config,
+                fmt::format("--service {}: no dbinit.toml to read it from", *service));
+    error.hint = "declare the service as [services." + *service + "] in dbinit.toml";
+    throw error;
+  }
+
+  // flag > environment variable(s) > toml > default
+  auto pick = [&](const std::optional<std::string>& flag, std::initializer_list<const char*> vars,
+                  const std::string& key) -> std::optional<std::string> {
+    if (flag) return flag;
+    for (const char* var : vars) {
+      if (std::optional<std::string> value = env(var)) return value;
+    }
+    if (toml.loaded()) return toml.get(service_table, key, env);
+    return std::nullopt;
+  };
+
+  // The URL: --url, DBINIT_URL, DBINIT_URL_FILE, DATABASE_URL, DATABASE_URL_FILE, toml, default.
+  std::optional<std::string> url = flags.url;
+  std::string url_origin = "--url";
+  if (!url) {
+    for (const auto& [var, is_file] : {std::pair{"DBINIT_URL", false},
+                                       {"DBINIT_URL_FILE", true},
+                                       {"DATABASE_URL", false},
+                                       {"DATABASE_URL_FILE", true}}) {
+      std::optional<std::string> value = env(var);
+      if (!value) continue;
+      url_origin = var;
+      if (is_file) {
+        std::string text = read_file(*value);
+        while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+          text.pop_back();
+        while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+          text.erase(0, 1);
+        if (text.empty()) {
+          Error error(ErrorKind::config, fmt::format("{} names an empty file", var));
+          error.where = *value;
+          throw error;
+        }
+        url = text;
+      } else {
+        url = value;
+      }
+      break;
+    }
+  }
+  if (!url && toml.loaded()) {
+    url = toml.get(service_table, "url", env);
+    url_origin = toml.file();
+  }
+  try {
+    settings.project.url = parse_database_url(url.value_or("sqlite:db/dev.sqlite3"));
+  } catch (Error& error) {
+    if (error.where.empty()) error.where = url_origin;
+    throw;
+  }
+
+  auto path_setting = [&](const std::optional<std::string>& flag, const char* var, const char* key,
+                          fs::path& out) {
+    if (std::optional<std::string> value = pick(flag, {var}, key)) out = *value;
+  };
+  path_setting(flags.dir, "DBINIT_DIR", "dir", settings.project.migrations_dir);
+  path_setting(flags.init, "DBINIT_INIT", "init", settings.project.init_path);
+  path_setting(flags.seeds, "DBINIT_SEEDS", "seeds", settings.project.seeds_dir);
+  path_setting(flags.backups, "DBINIT_BACKUPS", "backups", settings.project.backups_dir);
+  path_setting(flags.schema_file, "DBINIT_SCHEMA_FILE", "schema_file",
+               settings.project.schema_file);
+  settings.project.environment = pick(flags.env, {"DBINIT_ENV"}, "env").value_or("");
+
+  settings.wait = command_wait_default;
+  if (std::optional<std::string> value = pick(flags.wait, {"DBINIT_WAIT"}, "wait")) {
+    settings.wait = parse_duration(*value, flags.wait ? "--wait" : "wait");
+  }
+  if (std::optional<std::string> value =
+          pick(flags.lock_timeout, {"DBINIT_LOCK_TIMEOUT"}, "lock_timeout")) {
+    settings.lock_timeout =
+        parse_duration(*value, flags.lock_timeout ? "--lock-timeout" : "lock_timeout");
+  }
+  if (std::optional<std::string> value =
+          pick(flags.transaction, {"DBINIT_TRANSACTION"}, "transaction")) {
+    if (*value == "all") {
+      settings.transaction = TransactionMode::all;
+    } else if (*value == "each") {
+      settings.transaction = TransactionMode::each;
+    } else {
+      Error error(ErrorKind::usage, fmt::format("--transaction: '{}' is not all or each", *value));
+      throw error;
+    }
+  }
+  settings.project.applied_by = applied_by();
+  return settings;
+}
+
+}  // namespace dbinit::cli

@@ -1,0 +1,98 @@
+#pragma once
+
+// Migration files and the set loaded from a migrations folder (SPEC.md "Migration files").
+//
+// Accepted names, in a folder of `*.sql` files (other files, README.md for example, are ignored):
+//   <digits><-|_><description>.sql                  0001-create-users.sql, 20240830120000_init.sql
+//   <digits><-|_><description>.<engine>.sql         0003-add-index.postgres.sql (engine variant)
+//   V<digits>__<description>.sql                    Flyway
+//   <digits>_<description>.up.sql / .down.sql       golang-migrate pairs (also with .<engine>.)
+// A `.sql` file whose name is none of these is an Error{config} naming it.
+
+#include <compare>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dbinit {
+
+/// A migration version: a run of ASCII digits of any length, compared as a number. Stored without
+/// leading zeros ("0" for all zeros), so comparison is by length, then lexicographic: it never
+/// overflows, whatever the number of digits.
+class Version {
+ public:
+  Version() = default;
+  /// `digits` must be one or more ASCII digits (checked by the caller); leading zeros are dropped.
+  explicit Version(std::string_view digits);
+  /// True when `text` is a non-empty run of ASCII digits.
+  static bool is_valid(std::string_view text);
+
+  const std::string& str() const { return m_digits; }
+  friend bool operator==(const Version&, const Version&) = default;
+  friend std::strong_ordering operator<=>(const Version& a, const Version& b);
+
+ private:
+  std::string m_digits = "0";
+};
+
+/// Options a migration sets with comment lines before its first statement.
+struct Directives {
+  bool no_transaction = false;    // -- dbinit:no-transaction
+  bool foreign_keys_off = false;  // -- dbinit:foreign-keys off (SQLite)
+};
+
+struct Migration {
+  Version version;
+  /// The file name of the up script (`0003-add-email.sql`, `0003_add_email.up.sql`).
+  std::string name;
+  /// The description part of the name (`add-email`).
+  std::string description;
+  /// Path of the up script, and of the golang-migrate down file when there is one.
+  std::filesystem::path path;
+  std::optional<std::filesystem::path> down_path;
+  /// Display path used in messages (the path as reached from the configured folder).
+  std::string display;
+
+  /// The up section, BOM removed and line ends normalised to LF.
+  std::string up_sql;
+  /// The line of the file on which `up_sql` begins (1-based).
+  int up_line = 1;
+  /// The down section (after `-- dbinit:down` / `-- migrate:down`, or the .down.sql file), if any.
+  std::optional<std::string> down_sql;
+  int down_line = 1;
+  /// `sha256:<hex>` of `up_sql` (SPEC.md "Checksum").
+  std::string checksum;
+  Directives directives;
+};
+
+/// The migrations of one folder for one engine, in version order.
+struct MigrationSet {
+  std::filesystem::path dir;
+  std::vector<Migration> migrations;
+  /// True when the folder does not exist (an empty set, not an error: a project may have none).
+  bool dir_missing = false;
+};
+
+/// Normalises file text as the checksum sees it: drops a leading UTF-8 BOM and turns CRLF and lone
+/// CR into LF.
+std::string normalize_sql_text(std::string_view raw);
+
+/// `sha256:` + lowercase hex of `text`.
+std::string checksum_of(std::string_view text);
+
+/// Parses one migration file's normalised text: splits it at `-- dbinit:up` / `-- dbinit:down`
+/// (or dbmate's `-- migrate:up` / `-- migrate:down`) marker lines and reads the directives. A file
+/// without markers is all up. Fills up_sql, up_line, down_sql, down_line, checksum and directives.
+/// Throws Error{config} (with `where` = `display`) for a marker repeated or down before up.
+void parse_migration_text(Migration& migration, std::string_view normalized_text);
+
+/// Loads every migration of `dir` that applies to `engine` ("sqlite", "postgres", "mysql"): an
+/// engine variant (`.postgres.sql`) replaces the plain file of the same version on its engine and
+/// is ignored on the others. `display_dir` is how the folder is named in messages. Throws
+/// Error{config} for a bad name, a duplicate version (naming both files) or an unreadable file.
+MigrationSet load_migrations(const std::filesystem::path& dir, std::string_view engine,
+                             std::string_view display_dir);
+
+}  // namespace dbinit

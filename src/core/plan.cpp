@@ -1,0 +1,114 @@
+#include "core/plan.h"
+
+#include <algorithm>
+
+namespace dbinit {
+
+std::string_view to_string(MigrationState state) {
+  switch (state) {
+    case MigrationState::applied:
+      return "applied";
+    case MigrationState::baseline:
+      return "baseline";
+    case MigrationState::pending:
+      return "pending";
+    case MigrationState::changed:
+      return "changed";
+    case MigrationState::missing:
+      return "missing";
+    case MigrationState::failed:
+      return "failed";
+  }
+  return "pending";
+}
+
+namespace {
+
+MigrationState state_of(const Migration* migration, const LedgerEntry& entry) {
+  switch (entry.state) {
+    case LedgerState::failed:
+      return MigrationState::failed;
+    case LedgerState::baseline:
+      // A baseline row was never run, so its checksum says nothing about drift unless one was
+      // recorded: `baseline` records the file's checksum at the time.
+      if (migration && !entry.checksum.empty() && entry.checksum != migration->checksum) {
+        return MigrationState::changed;
+      }
+      return migration ? MigrationState::baseline : MigrationState::missing;
+    case LedgerState::applied:
+      if (!migration) return MigrationState::missing;
+      return entry.checksum == migration->checksum ? MigrationState::applied
+                                                   : MigrationState::changed;
+  }
+  return MigrationState::applied;
+}
+
+}  // namespace
+
+Status compute_status(const std::vector<Migration>& migrations,
+                      const std::vector<LedgerEntry>& ledger) {
+  std::vector<std::pair<Version, const LedgerEntry*>> entries;
+  entries.reserve(ledger.size());
+  for (const LedgerEntry& entry : ledger) entries.emplace_back(Version(entry.version), &entry);
+  std::sort(entries.begin(), entries.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+
+  Status status;
+  status.rows.reserve(std::max(migrations.size(), entries.size()));
+  // Both lists are in version order: merge them.
+  auto file = migrations.begin();
+  auto row = entries.begin();
+  while (file != migrations.end() || row != entries.end()) {
+    StatusRow out;
+    if (row == entries.end() || (file != migrations.end() && file->version < row->first)) {
+      out.version = file->version;
+      out.migration = &*file++;
+      out.state = MigrationState::pending;
+    } else if (file == migrations.end() || row->first < file->version) {
+      out.version = row->first;
+      out.entry = row++->second;
+      out.state = state_of(nullptr, *out.entry);
+    } else {
+      out.version = file->version;
+      out.migration = &*file++;
+      out.entry = row++->second;
+      out.state = state_of(out.migration, *out.entry);
+    }
+    switch (out.state) {
+      case MigrationState::applied:
+        ++status.applied;
+        break;
+      case MigrationState::baseline:
+        ++status.baseline;
+        break;
+      case MigrationState::pending:
+        ++status.pending;
+        break;
+      case MigrationState::changed:
+        ++status.changed;
+        break;
+      case MigrationState::missing:
+        ++status.missing;
+        break;
+      case MigrationState::failed:
+        ++status.failed;
+        break;
+    }
+    if (out.entry && out.entry->state != LedgerState::failed) status.current = out.version;
+    status.rows.push_back(out);
+  }
+  return status;
+}
+
+UpPlan plan_up(const Status& status, const std::optional<Version>& to) {
+  UpPlan plan;
+  for (const StatusRow& row : status.rows) {
+    if (row.state != MigrationState::pending) continue;
+    if (to && *to < row.version) break;
+    plan.apply.push_back(row.migration);
+    if (status.current && row.version < *status.current) plan.out_of_order.push_back(row.migration);
+  }
+  return plan;
+}
+
+}  // namespace dbinit

@@ -1,0 +1,574 @@
+#include "core/runner.h"
+
+#include <algorithm>
+#include <ctime>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "util/error.h"
+#include "util/files.h"
+
+namespace dbinit {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+std::string utc_now_iso8601() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer;
+}
+
+namespace {
+
+std::int64_t elapsed_ms(Clock::time_point since) {
+  return std::chrono::duration_cast<milliseconds>(Clock::now() - since).count();
+}
+
+std::string format_duration(milliseconds d) {
+  if (d.count() < 10'000) return fmt::format("{} ms", d.count());
+  return fmt::format("{:.1f} s", static_cast<double>(d.count()) / 1000.0);
+}
+
+}  // namespace
+
+std::pair<std::unique_ptr<Engine>, OpenResult> connect(const Project& project, bool create,
+                                                       const ConnectOptions& options,
+                                                       Reporter& reporter) {
+  std::unique_ptr<Engine> engine = make_engine(project.url);
+  const Clock::time_point start = Clock::now();
+  Clock::time_point last_note = start;
+  milliseconds backoff{100};
+  while (true) {
+    try {
+      OpenResult result = engine->open(create);
+      return {std::move(engine), result};
+    } catch (Error& error) {
+      if (error.kind() != ErrorKind::unreachable) throw;
+      const milliseconds waited = std::chrono::duration_cast<milliseconds>(Clock::now() - start);
+      if (waited >= options.wait) {
+        if (error.where.empty()) error.where = project.url.redacted();
+        if (error.state.empty()) error.state = "nothing was changed";
+        if (error.hint.empty()) {
+          error.hint = options.wait.count() > 0
+                           ? fmt::format(
+                                 "the server did not accept connections within {}; check "
+                                 "that it is running and reachable",
+                                 format_duration(options.wait))
+                           : "check that the server is running and reachable, or use --wait 30s "
+                             "to wait for it";
+        }
+        throw;
+      }
+      if (Clock::now() - last_note >= std::chrono::seconds(5) || last_note == start) {
+        reporter.note(fmt::format("waiting for {}: {}", project.url.redacted(), error.message()));
+        last_note = Clock::now();
+      }
+      std::this_thread::sleep_for(std::min(backoff, options.wait - waited));
+      backoff = std::min(backoff * 2, milliseconds(2000));
+    }
+  }
+}
+
+std::vector<fs::path> find_init_dump(const fs::path& init_path) {
+  std::error_code ec;
+  if (fs::is_regular_file(init_path, ec)) return {init_path};
+  if (!fs::is_directory(init_path, ec)) return {};
+  for (const char* name : {"init.sql", "init.sql.gz", "init.sql.zst"}) {
+    if (fs::is_regular_file(init_path / name, ec)) return {init_path / name};
+  }
+  std::vector<fs::path> files;
+  for (const fs::directory_entry& entry : fs::directory_iterator(init_path, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with(".") || !entry.is_regular_file(ec)) continue;
+    if (name.ends_with(".sql") || name.ends_with(".sql.gz") || name.ends_with(".sql.zst")) {
+      files.push_back(entry.path());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+namespace {
+
+// One `up` run. Keeps the state that error messages need (what was committed so far) in one
+// place, so that every failure can say exactly what state the database is in.
+class UpRun {
+ public:
+  UpRun(const Project& project, const UpOptions& options, Reporter& reporter)
+      : m_project(project), m_options(options), m_reporter(reporter) {}
+
+  UpResult run();
+
+ private:
+  void load_state();
+  void replan();
+  void restore_init_and_replan(bool one_transaction);
+  // Verifies applied migrations against their files; throws drift / failed errors.
+  void check_applied(const Status& status) const;
+  void run_in_steps();
+  void record_environment();
+  void restore_init();
+  void apply_in_transaction(const Migration& migration);
+  void apply_guarded(const Migration& migration);
+  void record(const Migration& migration, LedgerState state, std::int64_t duration_ms,
+              std::optional<std::string> error);
+  void finish_applied(const Migration& migration, Clock::time_point start);
+  std::string committed_state() const;
+
+  const Project& m_project;
+  const UpOptions& m_options;
+  Reporter& m_reporter;
+  std::unique_ptr<Engine> m_engine;
+  OpenResult m_opened = OpenResult::missing;
+  MigrationSet m_files;
+  // The ledger as last read (nullopt: no ledger table) and whether the database is empty.
+  std::optional<std::vector<LedgerEntry>> m_ledger;
+  bool m_empty = true;
+  Status m_status;
+  UpPlan m_up;
+  std::vector<fs::path> m_init;
+  std::vector<const Migration*> m_plan;
+  UpResult m_result;
+};
+
+void UpRun::check_applied(const Status& status) const {
+  for (const StatusRow& row : status.rows) {
+    if (row.state == MigrationState::failed) {
+      Error error(ErrorKind::needs_repair,
+                  fmt::format("migration {} did not finish: {}", row.name(),
+                              row.entry->error.value_or("no error was recorded")));
+      error.where = m_project.url.redacted();
+      error.state = "the database may hold part of that migration's changes";
+      error.hint = fmt::format(
+          "inspect the database and undo or complete what the migration did, then run `dbinit "
+          "repair --forget-failed {0}` (to run it again) or `dbinit repair --mark-applied {0}`",
+          row.version.str());
+      throw error;
+    }
+  }
+  for (const StatusRow& row : status.rows) {
+    if (row.state == MigrationState::changed) {
+      Error error(ErrorKind::drift,
+                  fmt::format("migration {} was changed after it was applied", row.name()));
+      error.where = row.migration->display;
+      error.detail = fmt::format("applied with checksum {}, the file now has {}",
+                                 row.entry->checksum, row.migration->checksum);
+      error.state = "nothing was changed";
+      error.hint = fmt::format(
+          "restore the file as it was applied and put the change in a new migration (`dbinit new "
+          "...`), or, if the edit is harmless, accept it with `dbinit repair --accept-checksum {}`",
+          row.version.str());
+      throw error;
+    }
+    if (row.state == MigrationState::missing && !m_options.allow_missing) {
+      Error error(
+          ErrorKind::drift,
+          fmt::format("migration {} is recorded as applied but its file is missing", row.name()));
+      error.where = (m_project.migrations_dir / row.name()).string();
+      error.state = "nothing was changed";
+      error.hint =
+          "restore the file, or run with --allow-missing if it was removed on purpose (for "
+          "example after a rollback to an older release)";
+      throw error;
+    }
+  }
+}
+
+void UpRun::record(const Migration& migration, LedgerState state, std::int64_t duration_ms,
+                   std::optional<std::string> error) {
+  LedgerEntry entry;
+  entry.version = migration.version.str();
+  entry.name = migration.name;
+  entry.checksum = migration.checksum;
+  entry.state = state;
+  entry.applied_at = utc_now_iso8601();
+  entry.duration_ms = duration_ms;
+  entry.applied_by = m_project.applied_by;
+  entry.down_sql = migration.down_sql;
+  entry.error = std::move(error);
+  m_engine->record(entry);
+}
+
+void UpRun::finish_applied(const Migration& migration, Clock::time_point start) {
+  const std::int64_t ms = elapsed_ms(start);
+  m_result.applied.push_back({migration.version.str(), migration.name, ms});
+  m_reporter.applied(migration, milliseconds(ms));
+}
+
+void UpRun::restore_init() {
+  for (const fs::path& file : m_init) {
+    const Clock::time_point start = Clock::now();
+    const std::string text = read_sql_file(file);
+    m_engine->restore(Script{text, file.string(), 1});
+    m_result.restored.push_back(file.string());
+    m_reporter.note(fmt::format("restored init dump {} ({})", file.string(),
+                                format_duration(milliseconds(elapsed_ms(start)))));
+  }
+}
+
+std::string UpRun::committed_state() const {
+  if (m_result.applied.empty() && m_result.restored.empty()) return "nothing was changed";
+  if (m_result.applied.empty()) return "the init dump was restored and committed";
+  return fmt::format("migrations up to {} were applied and committed",
+                     m_result.applied.back().name);
+}
+
+void UpRun::apply_in_transaction(const Migration& migration) {
+  const Clock::time_point start = Clock::now();
+  m_engine->execute(Script{migration.up_sql, migration.display, migration.up_line});
+  record(migration, LedgerState::applied, elapsed_ms(start), std::nullopt);
+  finish_applied(migration, start);
+}
+
+// A migration that cannot be rolled back if it fails half-way: its ledger row says `failed` / "in
+// progress" before the first statement runs, and only becomes `applied` after the last one.
+void UpRun::apply_guarded(const Migration& migration) {
+  const Clock::time_point start = Clock::now();
+  record(migration, LedgerState::failed, 0,
+         fmt::format("in progress since {} ({}); if no dbinit is running, it was interrupted",
+                     utc_now_iso8601(), m_project.applied_by));
+  try {
+    m_engine->execute(Script{migration.up_sql, migration.display, migration.up_line});
+  } catch (Error& error) {
+    const std::string what = fmt::format(
+        "{}{} after {} completed statement{}", error.where.empty() ? "" : error.where + ": ",
+        error.message(), error.statements_done, error.statements_done == 1 ? "" : "s");
+    try {
+      record(migration, LedgerState::failed, elapsed_ms(start), what);
+    } catch (const Error&) {
+      // The "in progress" row stays; it still blocks later runs, which is what matters.
+    }
+    error.state = fmt::format(
+        "{}; {} ran outside a transaction and is recorded as failed after {} of its statements "
+        "completed",
+        committed_state(), migration.name, error.statements_done);
+    error.hint = fmt::format(
+        "look at what those statements changed and undo or complete them by hand, then run "
+        "`dbinit repair --forget-failed {0}` (to run it again) or `dbinit repair --mark-applied "
+        "{0}`",
+        migration.version.str());
+    throw;
+  }
+  record(migration, LedgerState::applied, elapsed_ms(start), std::nullopt);
+  finish_applied(migration, start);
+}
+
+void UpRun::record_environment() {
+  if (!m_project.environment.empty() && m_engine->recorded_environment() != m_project.environment) {
+    m_engine->record_environment(m_project.environment);
+  }
+}
+
+bool needs_own_step(const Migration& migration) {
+  return migration.directives.no_transaction || migration.directives.foreign_keys_off;
+}
+
+// Runs the plan in several transactions: one per migration with `--transaction each`, and around
+// every migration that needs a step of its own (no-transaction, foreign keys off) or that the
+// engine cannot roll back (MySQL DDL). Runs under the session lock.
+void UpRun::run_in_steps() {
+  const bool transactional = m_engine->transactional_ddl();
+  bool open = false;            // a transaction grouping migrations is open
+  std::size_t group_first = 0;  // index in m_result.applied of the group's first migration
+  bool foreign_keys_off = false;
+  auto open_group = [&] {
+    m_engine->begin();
+    open = true;
+    group_first = m_result.applied.size();
+  };
+  auto close_group = [&] {
+    if (open) m_engine->commit();
+    open = false;
+  };
+  try {
+    for (const Migration* migration : m_plan) {
+      const Script script{migration->up_sql, migration->display, migration->up_line};
+      if (transactional && !needs_own_step(*migration)) {
+        if (m_options.transaction == TransactionMode::each) close_group();
+        if (!open) open_group();
+        apply_in_transaction(*migration);
+        continue;
+      }
+      close_group();
+      if (migration->directives.foreign_keys_off && !migration->directives.no_transaction &&
+          transactional) {
+        m_engine->set_foreign_keys(false);
+        foreign_keys_off = true;
+        open_group();
+        apply_in_transaction(*migration);
+        m_engine->check_foreign_keys();
+        close_group();
+        m_engine->set_foreign_keys(true);
+        foreign_keys_off = false;
+      } else if (!migration->directives.no_transaction && m_engine->rolls_back(script)) {
+        open_group();
+        apply_in_transaction(*migration);
+        close_group();
+      } else {
+        apply_guarded(*migration);
+      }
+    }
+    close_group();
+    record_environment();
+  } catch (Error& error) {
+    if (open) {
+      m_engine->rollback();
+      m_result.applied.resize(group_first);
+    }
+    if (foreign_keys_off) m_engine->set_foreign_keys(true);
+    if (error.state.empty()) {
+      error.state = m_result.applied.empty() && m_result.restored.empty()
+                        ? "nothing was changed (the failing step was rolled back)"
+                        : committed_state() + "; the failing step was rolled back";
+    }
+    throw;
+  }
+}
+
+// Reads the ledger (and, when there is none, whether the database is empty), checks the applied
+// migrations against their files and plans. Called before the lock and again under it.
+void UpRun::load_state() {
+  m_ledger.reset();
+  m_empty = true;
+  if (m_opened != OpenResult::missing) {
+    m_ledger = m_engine->read_ledger();
+    m_empty = !m_ledger && !m_engine->has_user_tables();
+    if (!m_ledger && !m_empty) {
+      Error error(ErrorKind::unmanaged, "the database has tables but no dbinit ledger");
+      error.where = m_project.url.redacted();
+      error.state = "nothing was changed";
+      error.hint =
+          "if its schema was built without dbinit, record it with `dbinit baseline --version V`; "
+          "otherwise point --url at the right database";
+      throw error;
+    }
+  }
+  replan();
+  m_result.skipped = m_status.applied + m_status.baseline;
+  m_init = m_empty ? find_init_dump(m_project.init_path) : std::vector<fs::path>{};
+}
+
+void UpRun::replan() {
+  static const std::vector<LedgerEntry> k_none;
+  m_status = compute_status(m_files.migrations, m_ledger ? *m_ledger : k_none);
+  check_applied(m_status);
+  m_up = plan_up(m_status, m_options.to);
+}
+
+// Restores the init dump into the empty database (inside the run's transaction when there is
+// one), then re-plans: a dump of a dbinit-managed database brings its ledger along, and only the
+// migrations newer than it run.
+void UpRun::restore_init_and_replan(bool one_transaction) {
+  const bool own_transaction = !one_transaction && m_engine->transactional_ddl();
+  if (own_transaction) m_engine->begin();
+  try {
+    restore_init();
+    m_engine->ensure_ledger();
+    if (own_transaction) m_engine->commit();
+  } catch (Error& error) {
+    if (own_transaction) m_engine->rollback();
+    if (m_engine->transactional_ddl()) {
+      m_result.restored.clear();
+      if (error.state.empty()) error.state = "nothing was changed (the restore was rolled back)";
+      if (error.hint.empty()) error.hint = "fix the init dump and start again";
+    } else {
+      if (error.state.empty()) {
+        error.state = "the init dump was restored only in part; the database is not empty any more";
+      }
+      if (error.hint.empty()) {
+        error.hint = "drop and recreate the database, fix the init dump and start again";
+      }
+    }
+    throw;
+  }
+  m_ledger = m_engine->read_ledger();
+  replan();
+  m_result.skipped = m_status.applied + m_status.baseline;
+}
+
+UpResult UpRun::run() {
+  const Clock::time_point start = Clock::now();
+  m_result.engine = m_project.url.engine;
+  m_result.url = m_project.url.redacted();
+
+  // Files first: a bad file name is a configuration error whatever the database says.
+  m_files = load_migrations(m_project.migrations_dir, m_project.url.engine,
+                            m_project.migrations_dir.string());
+  std::tie(m_engine, m_opened) =
+      connect(m_project, !m_options.dry_run, m_options.connect, m_reporter);
+  m_result.created = m_opened == OpenResult::created;
+  if (m_result.created) m_reporter.note(fmt::format("created database {}", m_result.url));
+
+  load_state();
+  if (m_options.to &&
+      std::none_of(m_status.rows.begin(), m_status.rows.end(),
+                   [&](const StatusRow& row) { return row.version == *m_options.to; })) {
+    Error error(ErrorKind::usage,
+                fmt::format("--to {}: no migration has that version", m_options.to->str()));
+    error.hint = "run `dbinit status` to list the versions";
+    throw error;
+  }
+  auto finish = [&](const Status& status) {
+    m_result.version = status.current;
+    m_result.pending = status.pending;
+    m_result.duration_ms = elapsed_ms(start);
+    return std::move(m_result);
+  };
+
+  if (m_options.dry_run) {
+    for (const fs::path& file : m_init) {
+      m_reporter.note(fmt::format("would restore init dump {}", file.string()));
+      m_result.restored.push_back(file.string());
+    }
+    for (const Migration* migration : m_up.apply) {
+      m_reporter.note(fmt::format("would apply {}", migration->name));
+      m_result.planned.push_back({migration->version.str(), migration->name, 0});
+    }
+    return finish(m_status);
+  }
+  // Nothing to do: no lock, no write.
+  if (m_up.apply.empty() && m_init.empty()) return finish(m_status);
+
+  // There is work. Decide how the run is split, then take the lock and look again: another
+  // process may have done the work while we were planning.
+  const bool one_transaction = m_engine->transactional_ddl() &&
+                               m_options.transaction == TransactionMode::all &&
+                               std::none_of(m_up.apply.begin(), m_up.apply.end(),
+                                            [](const Migration* m) { return needs_own_step(*m); });
+  bool locked = false;
+  try {
+    if (one_transaction) {
+      m_engine->begin_locked(m_options.lock_timeout);
+    } else {
+      m_engine->lock(m_options.lock_timeout);
+    }
+    locked = true;
+    load_state();
+    if (m_up.apply.empty() && m_init.empty()) {
+      m_reporter.detail("another process applied the migrations while this one waited");
+    }
+    if (!m_init.empty()) {
+      restore_init_and_replan(one_transaction);
+    } else if (one_transaction || !m_engine->transactional_ddl()) {
+      m_engine->ensure_ledger();
+    } else {
+      m_engine->begin();
+      m_engine->ensure_ledger();
+      m_engine->commit();
+    }
+    m_plan = m_up.apply;
+    for (const Migration* migration : m_up.out_of_order) {
+      m_reporter.warn(
+          fmt::format("{} is older than the current version {} and was never "
+                      "applied; applying it now",
+                      migration->name, m_status.current->str()));
+    }
+    if (one_transaction) {
+      for (const Migration* migration : m_plan) apply_in_transaction(*migration);
+      record_environment();
+      locked = false;  // the commit ends the transaction that holds the lock
+      m_engine->commit();
+    } else {
+      run_in_steps();
+      locked = false;
+      m_engine->unlock();
+    }
+  } catch (Error& error) {
+    if (one_transaction) {
+      if (locked) m_engine->rollback();
+      m_result.applied.clear();
+      m_result.restored.clear();
+      if (error.kind() != ErrorKind::lock_timeout) {
+        error.state = "nothing was changed (the run was rolled back)";
+      }
+    } else if (locked) {
+      m_engine->unlock();
+    }
+    if (error.state.empty()) error.state = "nothing was changed";
+    if (error.hint.empty()) {
+      error.hint = error.kind() == ErrorKind::lock_timeout
+                       ? "another dbinit is migrating this database; wait for it or raise "
+                         "--lock-timeout"
+                       : "fix the migration and start again";
+    }
+    throw;
+  }
+
+  m_ledger = m_engine->read_ledger();
+  replan();
+  return finish(m_status);
+}
+
+}  // namespace
+
+UpResult run_up(const Project& project, const UpOptions& options, Reporter& reporter) {
+  UpRun run(project, options, reporter);
+  return run.run();
+}
+
+std::unique_ptr<StatusReport> read_status(const Project& project, const ConnectOptions& options,
+                                          Reporter& reporter) {
+  auto report = std::make_unique<StatusReport>();
+  report->engine = project.url.engine;
+  report->url = project.url.redacted();
+  report->files =
+      load_migrations(project.migrations_dir, project.url.engine, project.migrations_dir.string());
+  auto [engine, opened] = connect(project, false, options, reporter);
+  report->database_exists = opened != OpenResult::missing;
+  if (report->database_exists) {
+    std::optional<std::vector<LedgerEntry>> ledger = engine->read_ledger();
+    report->has_ledger = ledger.has_value();
+    if (ledger) {
+      report->ledger = std::move(*ledger);
+      report->environment = engine->recorded_environment();
+    }
+  }
+  report->status = compute_status(report->files.migrations, report->ledger);
+  return report;
+}
+
+void check_current(const StatusReport& report) {
+  const Status& status = report.status;
+  auto fail = [&](ErrorKind kind, std::string message) {
+    Error error(kind, std::move(message));
+    error.where = report.url;
+    error.hint = kind == ErrorKind::not_current ? "run `dbinit up`" : "run `dbinit status`";
+    throw error;
+  };
+  if (!report.database_exists) fail(ErrorKind::not_current, "the database does not exist");
+  if (status.failed > 0)
+    fail(ErrorKind::not_current, fmt::format("{} failed migration{} need repair", status.failed,
+                                             status.failed == 1 ? "" : "s"));
+  if (status.changed > 0)
+    fail(ErrorKind::not_current, fmt::format("{} applied migration{} changed since (drift)",
+                                             status.changed, status.changed == 1 ? "" : "s"));
+  if (status.missing > 0)
+    fail(ErrorKind::not_current,
+         fmt::format("{} applied migration{} missing from {}", status.missing,
+                     status.missing == 1 ? "" : "s", report.files.dir.string()));
+  if (status.pending > 0) {
+    std::string versions;
+    int listed = 0;
+    for (const StatusRow& row : status.rows) {
+      if (row.state != MigrationState::pending) continue;
+      if (listed == 5) {
+        versions += ", ...";
+        break;
+      }
+      versions += (listed++ ? ", " : "") + row.name();
+    }
+    fail(ErrorKind::not_current, fmt::format("{} pending migration{} ({})", status.pending,
+                                             status.pending == 1 ? "" : "s", versions));
+  }
+  if (!report.has_ledger && !report.files.migrations.empty()) {
+    fail(ErrorKind::not_current, "the database has no dbinit ledger");
+  }
+}
+
+}  // namespace dbinit

@@ -1,0 +1,111 @@
+#pragma once
+
+// The runner: what `up`, `status` and `check` do, on any engine. It reads the migration files and
+// the ledger, plans (core/plan.h), takes the migration lock only when there is work, re-plans under
+// the lock, and applies. On engines with transactional DDL the whole run is one transaction by
+// default; elsewhere, and around migrations that cannot run in a transaction, each step is guarded
+// by a `failed` "in progress" ledger row so that an interrupted run is never mistaken for a
+// finished one.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/migration.h"
+#include "core/plan.h"
+#include "core/project.h"
+#include "core/reporter.h"
+#include "engines/engine.h"
+
+namespace dbinit {
+
+struct ConnectOptions {
+  /// How long to wait for a server that does not accept connections yet (0: try once).
+  std::chrono::milliseconds wait{0};
+};
+
+/// Builds the engine for `project.url` and opens it, retrying under `options.wait` while the
+/// server is unreachable (one short line to `reporter` every few seconds). Authentication
+/// failures are not retried. Returns the engine and what open() found.
+std::pair<std::unique_ptr<Engine>, OpenResult> connect(const Project& project, bool create,
+                                                       const ConnectOptions& options,
+                                                       Reporter& reporter);
+
+enum class TransactionMode {
+  all,   // the whole run is one transaction (engines with transactional DDL)
+  each,  // one transaction per migration
+};
+
+struct UpOptions {
+  ConnectOptions connect;
+  std::optional<Version> to;
+  bool dry_run = false;
+  std::chrono::milliseconds lock_timeout{60'000};
+  TransactionMode transaction = TransactionMode::all;
+  bool allow_missing = false;
+};
+
+struct AppliedMigration {
+  std::string version;
+  std::string name;
+  std::int64_t duration_ms = 0;
+};
+
+struct UpResult {
+  std::string engine;
+  std::string url;  // redacted
+  bool created = false;
+  /// Display paths of the init dump files restored, in order.
+  std::vector<std::string> restored;
+  std::vector<AppliedMigration> applied;
+  /// With --dry-run: what would be applied.
+  std::vector<AppliedMigration> planned;
+  /// The version the database is at afterwards (empty: none applied).
+  std::optional<Version> version;
+  /// Pending migrations left (beyond --to).
+  int pending = 0;
+  /// Migrations already applied when the run started.
+  int skipped = 0;
+  std::int64_t duration_ms = 0;
+};
+
+/// `dbinit up` (SPEC.md steps 1-6). Throws Error with `state` and `hint` filled in.
+UpResult run_up(const Project& project, const UpOptions& options, Reporter& reporter);
+
+/// What `status` and `check` show. Owns the files and ledger rows that `status` points into.
+struct StatusReport {
+  std::string engine;
+  std::string url;  // redacted
+  bool database_exists = false;
+  bool has_ledger = false;
+  /// Environment recorded in the database by `up`, if any.
+  std::optional<std::string> environment;
+  MigrationSet files;
+  std::vector<LedgerEntry> ledger;
+  Status status;
+
+  StatusReport() = default;
+  StatusReport(const StatusReport&) = delete;
+  StatusReport& operator=(const StatusReport&) = delete;
+};
+
+/// Reads files and ledger without changing anything (a missing database is reported, not created).
+std::unique_ptr<StatusReport> read_status(const Project& project, const ConnectOptions& options,
+                                          Reporter& reporter);
+
+/// `dbinit check`: returns normally when the database is at the latest migration with no drift;
+/// otherwise throws Error{not_current} (or the drift / failed error) with the reason.
+void check_current(const StatusReport& report);
+
+/// The init dump files for `init_path` in the order they are restored: the file itself when it is
+/// a file; else `init.sql`, `init.sql.gz` or `init.sql.zst` in the folder; else every `*.sql`,
+/// `*.sql.gz` and `*.sql.zst` in name order. Empty when there is none.
+std::vector<std::filesystem::path> find_init_dump(const std::filesystem::path& init_path);
+
+/// The current UTC time as ISO-8601 (`2026-11-22T03:16:26Z`).
+std::string utc_now_iso8601();
+
+}  // namespace dbinit

@@ -1,0 +1,157 @@
+#pragma once
+
+// The engine boundary. The runner (src/core) drives every database through this interface and never
+// sees an engine's client library; each engine (src/engines/{sqlite,postgres,mysql}) implements it
+// on the engine's own C API. Engines never read environment variables or print anything: the CLI
+// resolves configuration once and hands an engine its parsed URL.
+//
+// Every method throws dbinit::Error on failure, with `code` set to the engine's own error code and,
+// for SQL failures, `where` naming the script's source line. "Nothing there" is an empty optional
+// or an empty vector, never an error.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engines/url.h"
+
+namespace dbinit {
+
+/// The table dbinit keeps its state in (SPEC.md "The ledger").
+inline constexpr std::string_view k_ledger_table = "dbinit_migrations";
+/// The one-row companion table that records the environment `up` ran in (`production`, ...).
+inline constexpr std::string_view k_meta_table = "dbinit_meta";
+
+enum class LedgerState { applied, baseline, failed };
+
+std::string_view to_string(LedgerState state);
+/// Parses `applied`, `baseline` or `failed`; anything else is an Error{failure} (a corrupt ledger).
+LedgerState parse_ledger_state(std::string_view text);
+
+/// One row of the ledger.
+struct LedgerEntry {
+  std::string version;   // digits, leading zeros removed, "0" for all zeros
+  std::string name;      // the migration's file name
+  std::string checksum;  // "sha256:<hex>"
+  LedgerState state = LedgerState::applied;
+  std::string applied_at;  // UTC ISO-8601, `2026-11-22T03:16:26Z`
+  std::int64_t duration_ms = 0;
+  std::string applied_by;               // `user@host dbinit 0.1.0`
+  std::optional<std::string> down_sql;  // the down section as applied
+  std::optional<std::string> error;     // for `failed` rows
+};
+
+/// SQL text to execute, with where it came from so that errors can name the file line.
+struct Script {
+  std::string_view sql;
+  /// Display path of the file the text comes from (`db/migrations/0003-add-email.sql`).
+  std::string source;
+  /// The line of `source` on which `sql` begins (1-based).
+  int first_line = 1;
+};
+
+/// What `Engine::open` found.
+enum class OpenResult {
+  opened,   // the database existed and is open
+  created,  // the database did not exist, was created and is open
+  missing,  // the database does not exist and `create` was false; the engine is not open
+};
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+
+  // --- Identity -------------------------------------------------------------------------------
+
+  /// "sqlite", "postgres" or "mysql".
+  virtual std::string_view name() const = 0;
+  /// True when DDL can be rolled back (SQLite, PostgreSQL): the runner then makes a whole run one
+  /// transaction. False for MySQL, where DDL commits implicitly and each migration is guarded by a
+  /// `failed` "in progress" ledger row instead.
+  virtual bool transactional_ddl() const = 0;
+
+  // --- Connection and database ----------------------------------------------------------------
+
+  /// Connects to the database, creating it first when it does not exist and `create` is true
+  /// (SQLite: the file and its parent folders; servers: CREATE DATABASE through the maintenance
+  /// database). Called once, first. Throws Error{unreachable} when the server does not accept
+  /// connections (the runner retries that under --wait) and Error{auth} when credentials are
+  /// rejected (never retried).
+  virtual OpenResult open(bool create) = 0;
+  /// The server's version string (`PostgreSQL 15.18`, `SQLite 3.40.1`, `MariaDB 10.11.19`).
+  virtual std::string server_version() = 0;
+  /// True when the database holds any table or view besides dbinit's own tables.
+  virtual bool has_user_tables() = 0;
+
+  // --- Ledger ---------------------------------------------------------------------------------
+
+  /// The ledger's rows in version order, or nullopt when the ledger table does not exist.
+  virtual std::optional<std::vector<LedgerEntry>> read_ledger() = 0;
+  /// Creates the ledger and meta tables if missing. Called inside the run's transaction when
+  /// there is one, so a failed first run leaves no ledger behind.
+  virtual void ensure_ledger() = 0;
+  /// Inserts or replaces the row for `entry.version`.
+  virtual void record(const LedgerEntry& entry) = 0;
+  /// Deletes the row for `version`; no row is not an error.
+  virtual void remove(std::string_view version) = 0;
+  /// The environment recorded by the last `up` (`production`, `development`), if any.
+  virtual std::optional<std::string> recorded_environment() = 0;
+  /// Records `env` as the database's environment. Requires ensure_ledger().
+  virtual void record_environment(std::string_view env) = 0;
+
+  // --- Lock and transactions --------------------------------------------------------------------
+
+  /// Begins a transaction that holds the migration lock until commit() or rollback(). Waits up to
+  /// `timeout` for a concurrent holder, then throws Error{lock_timeout}. SQLite: BEGIN IMMEDIATE
+  /// under a busy timeout; PostgreSQL: BEGIN + pg_advisory_xact_lock. Engines without
+  /// transactional DDL take their session lock here and release it at commit/rollback.
+  virtual void begin_locked(std::chrono::milliseconds timeout) = 0;
+  /// Takes the migration lock for the session, for runs that are not one transaction; waits up to
+  /// `timeout`, then throws Error{lock_timeout}. Held until unlock() or the connection closes.
+  virtual void lock(std::chrono::milliseconds timeout) = 0;
+  virtual void unlock() noexcept = 0;
+  /// Plain transactions, used between lock() and unlock().
+  virtual void begin() = 0;
+  virtual void commit() = 0;
+  virtual void rollback() noexcept = 0;
+
+  // --- Execution --------------------------------------------------------------------------------
+
+  /// Runs every statement of `script` in order, in whatever transaction is open (or in autocommit
+  /// when none is). On failure throws Error{failure} with `where` = `<source> line <N>` of the
+  /// failing statement, `code` the engine's code, `statement` its text and `statements_done` the
+  /// number of statements that completed.
+  virtual void execute(const Script& script) = 0;
+  /// Like execute(), for an init dump: also understands what the engine's own dump tool writes
+  /// (sqlite3 `.dump` BEGIN/COMMIT lines, pg_dump COPY blocks and psql meta-commands, mysqldump
+  /// DELIMITER blocks).
+  virtual void restore(const Script& script) = 0;
+  /// True when `script` can run inside a transaction that a failure rolls back completely. Always
+  /// true on SQLite and PostgreSQL; on MySQL only when every statement is DML (INSERT, UPDATE,
+  /// DELETE, ...), since DDL commits implicitly there.
+  virtual bool rolls_back(const Script& script) = 0;
+  /// Turns foreign key enforcement on or off for the connection. SQLite only allows this outside a
+  /// transaction, so the runner calls it between transactions (`-- dbinit:foreign-keys off`).
+  /// Engines without the notion do nothing.
+  virtual void set_foreign_keys(bool on) = 0;
+  /// Throws Error{failure} naming the first violations when any foreign key is violated (SQLite:
+  /// PRAGMA foreign_key_check). Engines that always enforce foreign keys do nothing.
+  virtual void check_foreign_keys() = 0;
+
+  // --- Schema -----------------------------------------------------------------------------------
+
+  /// The current schema as engine-native DDL in a stable order, without dbinit's own tables.
+  virtual std::string schema() = 0;
+};
+
+/// Builds the engine registered for `url.engine`. Throws Error{config} for an unknown engine.
+std::unique_ptr<Engine> make_engine(const DatabaseUrl& url);
+
+/// The engine names dbinit knows, for messages: "sqlite, postgres, mysql".
+std::string_view known_engines();
+
+}  // namespace dbinit

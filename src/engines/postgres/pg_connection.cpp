@@ -1,0 +1,207 @@
+#include "engines/postgres/pg_connection.h"
+
+#include <fmt/format.h>
+
+#include "util/error.h"
+
+namespace dbinit {
+
+namespace {
+
+constexpr std::string_view k_uri_scheme = "postgresql://";
+
+// libpq accepts postgres:// and postgresql:// only in lower case; the scheme may have been written
+// in any case, and dbinit's `postgres` alias is libpq's too.
+std::string libpq_uri(const DatabaseUrl& url) {
+  std::string_view text = url.original;
+  std::size_t sep = text.find("://");
+  std::string out(k_uri_scheme);
+  out += text.substr(sep == std::string_view::npos ? 0 : sep + 3);
+  return out;
+}
+
+bool contains(std::string_view text, std::string_view part) {
+  return text.find(part) != std::string_view::npos;
+}
+
+void ignore_notice(void*, const char*) {}
+
+// libpq reports connection failures as text only (there is no SQLSTATE for them in the API), so
+// the kind is recognised from the messages of libpq and of the server's authentication code
+// (src/backend/libpq/auth.c, postinit.c). The server sends these in its lc_messages language;
+// unrecognised failures count as unreachable, which --wait retries.
+PgConnectFailure classify(PGconn* conn, std::string_view message) {
+  // Option checks fail before any host is tried, with messages such as `invalid sslmode value:`
+  // or `invalid port number:`; connection failures name the server first.
+  if (message.starts_with("invalid ")) return PgConnectFailure::invalid_option;
+  if (contains(message, "does not exist") && contains(message, "database \"")) {
+    return PgConnectFailure::missing_database;
+  }
+  if (PQconnectionNeedsPassword(conn) || contains(message, "password authentication failed") ||
+      contains(message, "authentication failed for user") ||
+      contains(message, "no pg_hba.conf entry") || contains(message, "pg_hba.conf rejects") ||
+      contains(message, "no password supplied") || contains(message, "role \"") ||
+      contains(message, "permission denied for database") ||
+      contains(message, "not permitted to log in") || contains(message, "SCRAM") ||
+      contains(message, "server requested a cleartext password") ||
+      contains(message, "certificate authentication failed")) {
+    return PgConnectFailure::auth;
+  }
+  return PgConnectFailure::unreachable;
+}
+
+}  // namespace
+
+PgConnection& PgConnection::operator=(PgConnection&& other) noexcept {
+  if (this != &other) {
+    close();
+    m_conn = other.m_conn;
+    other.m_conn = nullptr;
+  }
+  return *this;
+}
+
+void PgConnection::close() {
+  if (m_conn != nullptr) {
+    PQfinish(m_conn);
+    m_conn = nullptr;
+  }
+}
+
+std::optional<PgConnectError> PgConnection::connect(const DatabaseUrl& url,
+                                                    const char* database_override,
+                                                    PgConnection& out) {
+  std::string uri = libpq_uri(url);
+  char* parse_error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(uri.c_str(), &parse_error);
+  if (options == nullptr) {
+    std::string message = parse_error != nullptr ? parse_error : "out of memory";
+    PQfreemem(parse_error);
+    Error error(ErrorKind::config,
+                fmt::format("invalid PostgreSQL URL: {}", pg_clean_message(message)));
+    error.where = url.redacted();
+    error.hint = "see https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNSTRING";
+    throw error;
+  }
+  PQconninfoFree(options);
+
+  // The first dbname is expanded as a URI; keywords after it override what it set, so defaults
+  // are only added when the URL does not set them itself.
+  std::vector<const char*> keywords{"dbname"};
+  std::vector<const char*> values{uri.c_str()};
+  if (database_override != nullptr) {
+    keywords.push_back("dbname");
+    values.push_back(database_override);
+  }
+  if (!url.has_param("application_name")) {
+    keywords.push_back("application_name");
+    values.push_back("dbinit");
+  }
+  if (!url.has_param("connect_timeout")) {
+    keywords.push_back("connect_timeout");
+    values.push_back("10");
+  }
+  if (!url.has_param("client_encoding")) {
+    // Scripts are UTF-8 files; error positions are converted from characters on that basis.
+    keywords.push_back("client_encoding");
+    values.push_back("UTF8");
+  }
+  keywords.push_back(nullptr);
+  values.push_back(nullptr);
+
+  PGconn* conn = PQconnectdbParams(keywords.data(), values.data(), 1);
+  if (conn == nullptr) {
+    return PgConnectError{PgConnectFailure::unreachable, "libpq could not allocate a connection",
+                          url.user, url.database};
+  }
+  if (PQstatus(conn) != CONNECTION_OK) {
+    PgConnectError error;
+    std::string raw = PQerrorMessage(conn);
+    error.failure = classify(conn, raw);
+    error.message = pg_clean_message(raw);
+    error.user = PQuser(conn) != nullptr ? PQuser(conn) : url.user;
+    error.database = PQdb(conn) != nullptr ? PQdb(conn) : url.database;
+    PQfinish(conn);
+    return error;
+  }
+  // libpq prints NOTICE messages on stderr by default; engines print nothing.
+  PQsetNoticeProcessor(conn, ignore_notice, nullptr);
+  out = PgConnection();
+  out.m_conn = conn;
+  return std::nullopt;
+}
+
+PgResult PgConnection::exec(std::string_view sql,
+                            const std::vector<std::optional<std::string>>& params,
+                            std::string_view what, const std::string& where) const {
+  if (m_conn == nullptr) {
+    Error error(ErrorKind::failure, fmt::format("{}: not connected to the database", what));
+    error.where = where;
+    throw error;
+  }
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& param : params) values.push_back(param ? param->c_str() : nullptr);
+  std::string text(sql);
+  PgResult result(PQexecParams(m_conn, text.c_str(), static_cast<int>(values.size()), nullptr,
+                               values.data(), nullptr, nullptr, 0));
+  ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return result;
+
+  std::string message = pg_error_field(result.get(), PG_DIAG_MESSAGE_PRIMARY);
+  if (message.empty()) message = pg_clean_message(PQerrorMessage(m_conn));
+  Error error(ErrorKind::failure, fmt::format("{}: {}", what, message));
+  error.where = where;
+  if (std::string state = pg_error_field(result.get(), PG_DIAG_SQLSTATE); !state.empty()) {
+    error.code = "SQLSTATE " + state;
+  }
+  error.detail = pg_error_field(result.get(), PG_DIAG_MESSAGE_DETAIL);
+  error.statement = text;
+  throw error;
+}
+
+std::string pg_clean_message(std::string_view message) {
+  std::string out;
+  std::size_t pos = 0;
+  while (pos < message.size()) {
+    std::size_t end = message.find('\n', pos);
+    if (end == std::string_view::npos) end = message.size();
+    std::string_view line = message.substr(pos, end - pos);
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+    while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.remove_suffix(1);
+    if (!line.empty()) {
+      if (!out.empty()) out += "; ";
+      out += line;
+    }
+    pos = end + 1;
+  }
+  return redact_passwords(out);
+}
+
+std::string pg_error_field(const PGresult* result, int field) {
+  if (result == nullptr) return {};
+  const char* value = PQresultErrorField(result, field);
+  return value != nullptr ? std::string(value) : std::string();
+}
+
+std::optional<std::string> pg_value(const PGresult* result, int row, int column) {
+  if (PQgetisnull(result, row, column)) return std::nullopt;
+  return std::string(PQgetvalue(result, row, column),
+                     static_cast<std::size_t>(PQgetlength(result, row, column)));
+}
+
+std::string pg_text(const PGresult* result, int row, int column) {
+  return pg_value(result, row, column).value_or(std::string());
+}
+
+std::string pg_quote_identifier(std::string_view name) {
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+}  // namespace dbinit

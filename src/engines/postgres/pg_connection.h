@@ -1,0 +1,90 @@
+#pragma once
+
+// A thin owner of a libpq connection: connecting from a DatabaseUrl with the parameters dbinit
+// adds, classifying connection failures into dbinit's error kinds, and running internal queries
+// with parameters. Only the postgres engine includes this header.
+
+#include <libpq-fe.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engines/url.h"
+
+namespace dbinit {
+
+struct PgResultDeleter {
+  void operator()(PGresult* result) const { PQclear(result); }
+};
+using PgResult = std::unique_ptr<PGresult, PgResultDeleter>;
+
+/// Why a connection attempt failed.
+enum class PgConnectFailure {
+  missing_database,  // the server runs but the database does not exist (SQLSTATE 3D000)
+  auth,              // credentials rejected, no pg_hba.conf entry, no CONNECT privilege
+  unreachable,       // refused, timed out, unknown host, starting up, too many clients, ...
+  invalid_option,    // libpq refused a parameter's value before connecting (sslmode=sometimes)
+};
+
+/// A failed connection attempt: what kind, libpq's message (passwords redacted) and the user
+/// name libpq tried.
+struct PgConnectError {
+  PgConnectFailure failure = PgConnectFailure::unreachable;
+  std::string message;
+  std::string user;
+  std::string database;
+};
+
+class PgConnection {
+ public:
+  PgConnection() = default;
+  ~PgConnection() { close(); }
+  PgConnection(PgConnection&& other) noexcept : m_conn(other.m_conn) { other.m_conn = nullptr; }
+  PgConnection& operator=(PgConnection&& other) noexcept;
+  PgConnection(const PgConnection&) = delete;
+  PgConnection& operator=(const PgConnection&) = delete;
+
+  /// Connects to `url`, or to database `database_override` on the same server when given. The
+  /// URL goes to libpq as a URI so that every libpq parameter (sslmode, target_session_attrs,
+  /// multi-host lists, ...) passes through; dbinit adds application_name=dbinit,
+  /// connect_timeout=10 and client_encoding=UTF8 unless the URL sets them. Returns the error
+  /// instead of throwing so that callers can decide what a missing database means. A URL that
+  /// libpq cannot parse throws Error{config}.
+  static std::optional<PgConnectError> connect(const DatabaseUrl& url,
+                                               const char* database_override, PgConnection& out);
+
+  PGconn* get() const { return m_conn; }
+  bool is_open() const { return m_conn != nullptr; }
+  void close();
+
+  /// Runs one statement with text parameters (nullopt = NULL) and returns its result; throws
+  /// Error{failure} "<what>: <server message>" with the SQLSTATE, and `where` set to `where`.
+  PgResult exec(std::string_view sql, const std::vector<std::optional<std::string>>& params,
+                std::string_view what, const std::string& where) const;
+  PgResult exec(std::string_view sql, std::string_view what, const std::string& where) const {
+    return exec(sql, {}, what, where);
+  }
+
+ private:
+  PGconn* m_conn = nullptr;
+};
+
+/// The connection-level part of a failed result's message when there is no SQLSTATE (the server
+/// went away): libpq's text, passwords redacted, lines joined.
+std::string pg_clean_message(std::string_view message);
+
+/// A field of an error result, or empty.
+std::string pg_error_field(const PGresult* result, int field);
+
+/// The text of cell (`row`, `column`), or nullopt for NULL.
+std::optional<std::string> pg_value(const PGresult* result, int row, int column);
+/// The text of cell (`row`, `column`), NULL as empty.
+std::string pg_text(const PGresult* result, int row, int column);
+
+/// `"name"` quoted as a PostgreSQL identifier.
+std::string pg_quote_identifier(std::string_view name);
+
+}  // namespace dbinit

@@ -1,0 +1,849 @@
+#include "engines/postgres/postgres_engine.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <cstring>
+#include <span>
+#include <strings.h>
+
+#include <fmt/format.h>
+
+#include "engines/postgres/pg_connection.h"
+#include "engines/postgres/pg_schema.h"
+#include "engines/postgres/pg_splitter.h"
+#include "util/error.h"
+
+namespace dbinit {
+
+namespace {
+
+// The migration lock is an advisory lock whose key is derived on the server from the database's
+// own name, so every dbinit that reaches the same database (directly or through PgBouncer, under
+// whatever alias) takes the same lock, and databases on one server do not block each other.
+// hashtextextended() is stable across server versions (hash partitioning depends on it).
+// https://www.postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS
+constexpr std::string_view k_lock_key = "hashtextextended('dbinit:' || current_database(), 0)";
+
+constexpr std::string_view k_create_ledger = R"(CREATE TABLE IF NOT EXISTS dbinit_migrations (
+  version text PRIMARY KEY,
+  name text NOT NULL,
+  checksum text NOT NULL,
+  state text NOT NULL,
+  applied_at text NOT NULL,
+  duration_ms bigint NOT NULL DEFAULT 0,
+  applied_by text NOT NULL DEFAULT '',
+  down_sql text,
+  error text
+))";
+
+constexpr std::string_view k_create_meta = R"(CREATE TABLE IF NOT EXISTS dbinit_meta (
+  key text PRIMARY KEY,
+  value text NOT NULL
+))";
+
+constexpr std::string_view k_environment_key = "environment";
+
+// pg_dump writes COPY blocks at most this far apart, so restores send statements in batches of
+// about this size: one round trip each, and a bounded query string.
+constexpr std::size_t k_restore_batch_bytes = 1 << 20;
+constexpr std::size_t k_copy_chunk_bytes = 1 << 18;
+
+bool starts_with_word(std::string_view text, std::string_view word) {
+  return text.size() >= word.size() && strncasecmp(text.data(), word.data(), word.size()) == 0 &&
+         (text.size() == word.size() ||
+          !(std::isalnum(static_cast<unsigned char>(text[word.size()])) ||
+            text[word.size()] == '_'));
+}
+
+std::string lower_ascii(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// The statement's words in lower case with runs of blanks collapsed, for recognising a few
+// fixed forms (`COPY ... FROM stdin`, `BEGIN`).
+std::string normalise_words(std::string_view statement) {
+  std::string out;
+  bool blank = false;
+  for (char c : statement) {
+    if (c == ';') break;
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      blank = !out.empty();
+      continue;
+    }
+    if (blank) out += ' ';
+    blank = false;
+    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+bool is_copy_from_stdin(std::string_view statement) {
+  if (!starts_with_word(statement, "copy")) return false;
+  std::string words = normalise_words(statement);
+  std::size_t at = words.find(" from stdin");
+  return at != std::string::npos &&
+         (at + 11 == words.size() || words[at + 11] == ' ' || words[at + 11] == '(');
+}
+
+bool is_transaction_control(std::string_view statement) {
+  std::string words = normalise_words(statement);
+  return words == "begin" || words == "begin transaction" || words == "begin work" ||
+         words == "start transaction" || words == "commit" || words == "commit transaction" ||
+         words == "commit work" || words == "end" || words == "end transaction";
+}
+
+int count_lines(std::string_view text) {
+  return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+}
+
+// The byte offset in `text` of the 1-based character position `position` that the server reports
+// (PG_DIAG_STATEMENT_POSITION counts characters of the client encoding).
+std::size_t byte_offset(std::string_view text, long position, bool utf8) {
+  if (position <= 1) return 0;
+  if (!utf8) return std::min(static_cast<std::size_t>(position - 1), text.size());
+  long chars = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+      if (chars == position - 1) return i;
+      ++chars;
+    }
+  }
+  return text.size();
+}
+
+std::string script_where(const Script& script, int line) {
+  if (script.source.empty()) return fmt::format("line {}", line);
+  return fmt::format("{} line {}", script.source, line);
+}
+
+// A psql argument as psql reads it: 'single' or "double" quoted (doubled quotes inside), or bare.
+std::vector<std::string> psql_arguments(std::string_view text) {
+  std::vector<std::string> args;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+    if (i >= text.size()) break;
+    std::string arg;
+    while (i < text.size() && !std::isspace(static_cast<unsigned char>(text[i]))) {
+      char c = text[i];
+      if (c == '\'' || c == '"') {
+        ++i;
+        while (i < text.size()) {
+          if (text[i] == c && i + 1 < text.size() && text[i + 1] == c) {
+            arg += c;
+            i += 2;
+          } else if (text[i] == c) {
+            ++i;
+            break;
+          } else {
+            arg += text[i++];
+          }
+        }
+      } else {
+        arg += c;
+        ++i;
+      }
+    }
+    args.push_back(std::move(arg));
+  }
+  return args;
+}
+
+// The database a `\connect` line names, or empty when it keeps the current one.
+std::string connect_target(std::string_view arguments) {
+  for (const std::string& arg : psql_arguments(arguments)) {
+    if (arg.starts_with("-reuse-previous")) continue;
+    if (arg == "-") return {};
+    if (arg.find('=') == std::string::npos && !arg.starts_with("postgres")) return arg;
+    // A connection string: pg_dump writes `\connect -reuse-previous=on "dbname='name'"` for
+    // names that are not plain identifiers.
+    char* error = nullptr;
+    PQconninfoOption* options = PQconninfoParse(arg.c_str(), &error);
+    PQfreemem(error);
+    std::string dbname;
+    if (options != nullptr) {
+      for (PQconninfoOption* option = options; option->keyword != nullptr; ++option) {
+        if (std::strcmp(option->keyword, "dbname") == 0 && option->val != nullptr) {
+          dbname = option->val;
+        }
+      }
+      PQconninfoFree(options);
+    }
+    return dbname;
+  }
+  return {};
+}
+
+class PostgresEngine final : public Engine {
+ public:
+  explicit PostgresEngine(const DatabaseUrl& url) : m_url(url), m_where(url.redacted()) {}
+
+  std::string_view name() const override { return "postgres"; }
+  bool transactional_ddl() const override { return true; }
+
+  OpenResult open(bool create) override;
+  std::string server_version() override;
+  bool has_user_tables() override { return pg_has_user_objects(conn(), m_where); }
+
+  std::optional<std::vector<LedgerEntry>> read_ledger() override;
+  void ensure_ledger() override;
+  void record(const LedgerEntry& entry) override;
+  void remove(std::string_view version) override;
+  std::optional<std::string> recorded_environment() override;
+  void record_environment(std::string_view env) override;
+
+  void begin_locked(std::chrono::milliseconds timeout) override;
+  void lock(std::chrono::milliseconds timeout) override;
+  void unlock() noexcept override;
+  void begin() override { conn().exec("BEGIN", "starting a transaction failed", m_where); }
+  void commit() override;
+  void rollback() noexcept override;
+
+  void execute(const Script& script) override;
+  void restore(const Script& script) override;
+  bool rolls_back(const Script&) override { return true; }
+  void set_foreign_keys(bool) override {}
+  void check_foreign_keys() override {}
+
+  std::string schema() override { return pg_schema(conn(), m_where); }
+
+ private:
+  const PgConnection& conn() const;
+  bool in_transaction() const;
+  bool client_utf8() const;
+  [[noreturn]] void throw_connect_error(const PgConnectError& failure) const;
+  void create_database(const std::string& database);
+  bool table_exists(std::string_view table) const;
+  /// Takes the advisory lock: transaction-scoped when `transaction`, else session-scoped.
+  void take_lock(bool transaction, std::chrono::milliseconds timeout);
+  std::string lock_holder() const;
+
+  /// Sends `script.sql[begin, end)` as one simple-protocol query (one round trip). `statements`
+  /// are the statements in that range; `done` counts the ones that complete.
+  void run_text(const Script& script, std::size_t begin, std::size_t end,
+                std::span<const PgStatement> statements, long& done);
+  /// Runs a `COPY ... FROM stdin` statement with the data block `data` (without the `\.` line),
+  /// which starts on line `data_line` of the script.
+  void run_copy(const Script& script, const PgStatement& statement, std::string_view data,
+                int data_line, long& done);
+  /// The error for a failed result of text sent from `script.sql[begin, ...)`.
+  Error sql_error(const PGresult* result, const Script& script, std::size_t begin,
+                  std::span<const PgStatement> statements, long done) const;
+  void meta_command(const Script& script, std::string_view line_text, int line, long done);
+  /// Undoes what an init dump set for the session (pg_dump empties search_path, for one).
+  void reset_session();
+
+  DatabaseUrl m_url;
+  std::string m_where;
+  PgConnection m_conn;
+  std::string m_database;
+};
+
+const PgConnection& PostgresEngine::conn() const {
+  if (!m_conn.is_open()) {
+    Error error(ErrorKind::failure, "the PostgreSQL connection is not open");
+    error.where = m_where;
+    throw error;
+  }
+  return m_conn;
+}
+
+bool PostgresEngine::in_transaction() const {
+  PGTransactionStatusType status = PQtransactionStatus(conn().get());
+  return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE;
+}
+
+bool PostgresEngine::client_utf8() const {
+  return std::strcmp(pg_encoding_to_char(PQclientEncoding(conn().get())), "UTF8") == 0;
+}
+
+void PostgresEngine::throw_connect_error(const PgConnectError& failure) const {
+  switch (failure.failure) {
+    case PgConnectFailure::auth: {
+      Error error(ErrorKind::auth,
+                  fmt::format("PostgreSQL rejected the credentials of role '{}': {}",
+                              failure.user, failure.message));
+      error.where = m_where;
+      error.hint = "check the user name and password in the URL (or DATABASE_URL_FILE) and the "
+                   "server's pg_hba.conf";
+      throw error;
+    }
+    case PgConnectFailure::invalid_option: {
+      Error error(ErrorKind::config,
+                  fmt::format("invalid PostgreSQL connection parameter: {}", failure.message));
+      error.where = m_where;
+      error.hint =
+          "see https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-PARAMKEYWORDS";
+      throw error;
+    }
+    case PgConnectFailure::missing_database:
+    case PgConnectFailure::unreachable: {
+      Error error(ErrorKind::unreachable,
+                  fmt::format("cannot connect to PostgreSQL: {}", failure.message));
+      error.where = m_where;
+      error.hint = "check that the server is running and reachable, or wait for it with --wait";
+      throw error;
+    }
+  }
+  throw Error(ErrorKind::failure, failure.message);
+}
+
+OpenResult PostgresEngine::open(bool create) {
+  std::optional<PgConnectError> failure = PgConnection::connect(m_url, nullptr, m_conn);
+  OpenResult result = OpenResult::opened;
+  if (failure && failure->failure == PgConnectFailure::missing_database) {
+    if (!create) return OpenResult::missing;
+    create_database(failure->database);
+    result = OpenResult::created;
+    failure = PgConnection::connect(m_url, nullptr, m_conn);
+  }
+  if (failure) throw_connect_error(*failure);
+  const char* database = PQdb(m_conn.get());
+  m_database = database != nullptr ? database : m_url.database;
+  return result;
+}
+
+void PostgresEngine::create_database(const std::string& database) {
+  // CREATE DATABASE runs from another database: `postgres`, which every cluster has unless
+  // someone dropped it, else `template1`.
+  PgConnection maintenance;
+  std::optional<PgConnectError> failure = PgConnection::connect(m_url, "postgres", maintenance);
+  if (failure && failure->failure == PgConnectFailure::missing_database) {
+    failure = PgConnection::connect(m_url, "template1", maintenance);
+  }
+  if (failure) throw_connect_error(*failure);
+
+  std::string sql = "CREATE DATABASE " + pg_quote_identifier(database);
+  PgResult result(PQexec(maintenance.get(), sql.c_str()));
+  if (PQresultStatus(result.get()) == PGRES_COMMAND_OK) return;
+  std::string state = pg_error_field(result.get(), PG_DIAG_SQLSTATE);
+  // 42P04: another process created it meanwhile; 23505: the same race, lost inside the catalog.
+  if (state == "42P04" || state == "23505") return;
+  std::string message = pg_error_field(result.get(), PG_DIAG_MESSAGE_PRIMARY);
+  if (message.empty()) message = pg_clean_message(PQerrorMessage(maintenance.get()));
+  const char* user = PQuser(maintenance.get());
+  std::string role = user != nullptr ? user : m_url.user;
+  if (state == "42501") {
+    Error error(ErrorKind::failure,
+                fmt::format("cannot create database \"{}\": role '{}' lacks the CREATEDB "
+                            "privilege ({})",
+                            database, role, message));
+    error.where = m_where;
+    error.code = "SQLSTATE 42501";
+    error.hint = fmt::format("grant it (ALTER ROLE {} CREATEDB) or create the database by hand "
+                             "(CREATE DATABASE {} OWNER {})",
+                             pg_quote_identifier(role), pg_quote_identifier(database),
+                             pg_quote_identifier(role));
+    throw error;
+  }
+  Error error(ErrorKind::failure,
+              fmt::format("cannot create database \"{}\": {}", database, message));
+  error.where = m_where;
+  if (!state.empty()) error.code = "SQLSTATE " + state;
+  error.detail = pg_error_field(result.get(), PG_DIAG_MESSAGE_DETAIL);
+  throw error;
+}
+
+std::string PostgresEngine::server_version() {
+  const char* version = PQparameterStatus(conn().get(), "server_version");
+  std::string_view text = version != nullptr ? version : "";
+  // `15.18 (Debian 15.18-1.pgdg120+1)`: the number alone.
+  text = text.substr(0, text.find(' '));
+  if (text.empty()) {
+    int number = PQserverVersion(conn().get());
+    return fmt::format("PostgreSQL {}.{}", number / 10000, number % 10000);
+  }
+  return fmt::format("PostgreSQL {}", text);
+}
+
+bool PostgresEngine::table_exists(std::string_view table) const {
+  PgResult result = conn().exec("SELECT to_regclass($1) IS NOT NULL", {std::string(table)},
+                                "looking for the ledger failed", m_where);
+  return pg_text(result.get(), 0, 0) == "t";
+}
+
+std::optional<std::vector<LedgerEntry>> PostgresEngine::read_ledger() {
+  if (!table_exists(k_ledger_table)) return std::nullopt;
+  PgResult result = conn().exec(
+      "SELECT version, name, checksum, state, applied_at, duration_ms, applied_by, down_sql, "
+      "error FROM dbinit_migrations ORDER BY length(version), version",
+      "reading the ledger failed", m_where);
+  std::vector<LedgerEntry> entries;
+  int rows = PQntuples(result.get());
+  entries.reserve(static_cast<std::size_t>(rows));
+  for (int row = 0; row < rows; ++row) {
+    LedgerEntry entry;
+    entry.version = pg_text(result.get(), row, 0);
+    entry.name = pg_text(result.get(), row, 1);
+    entry.checksum = pg_text(result.get(), row, 2);
+    entry.state = parse_ledger_state(pg_text(result.get(), row, 3));
+    entry.applied_at = pg_text(result.get(), row, 4);
+    entry.duration_ms = std::stoll("0" + pg_text(result.get(), row, 5));
+    entry.applied_by = pg_text(result.get(), row, 6);
+    entry.down_sql = pg_value(result.get(), row, 7);
+    entry.error = pg_value(result.get(), row, 8);
+    entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
+void PostgresEngine::ensure_ledger() {
+  conn().exec(k_create_ledger, "creating the ledger table dbinit_migrations failed", m_where);
+  conn().exec(k_create_meta, "creating the table dbinit_meta failed", m_where);
+}
+
+void PostgresEngine::record(const LedgerEntry& entry) {
+  conn().exec(
+      "INSERT INTO dbinit_migrations (version, name, checksum, state, applied_at, duration_ms, "
+      "applied_by, down_sql, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+      "ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum = EXCLUDED.checksum, "
+      "state = EXCLUDED.state, applied_at = EXCLUDED.applied_at, "
+      "duration_ms = EXCLUDED.duration_ms, applied_by = EXCLUDED.applied_by, "
+      "down_sql = EXCLUDED.down_sql, error = EXCLUDED.error",
+      {entry.version, entry.name, entry.checksum, std::string(to_string(entry.state)),
+       entry.applied_at, std::to_string(entry.duration_ms), entry.applied_by, entry.down_sql,
+       entry.error},
+      fmt::format("recording migration {} in the ledger failed", entry.version), m_where);
+}
+
+void PostgresEngine::remove(std::string_view version) {
+  conn().exec("DELETE FROM dbinit_migrations WHERE version = $1", {std::string(version)},
+              fmt::format("removing migration {} from the ledger failed", version), m_where);
+}
+
+std::optional<std::string> PostgresEngine::recorded_environment() {
+  if (!table_exists(k_meta_table)) return std::nullopt;
+  PgResult result =
+      conn().exec("SELECT value FROM dbinit_meta WHERE key = $1", {std::string(k_environment_key)},
+                  "reading the recorded environment failed", m_where);
+  if (PQntuples(result.get()) == 0) return std::nullopt;
+  return pg_value(result.get(), 0, 0);
+}
+
+void PostgresEngine::record_environment(std::string_view env) {
+  conn().exec(
+      "INSERT INTO dbinit_meta (key, value) VALUES ($1, $2) "
+      "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+      {std::string(k_environment_key), std::string(env)}, "recording the environment failed",
+      m_where);
+}
+
+void PostgresEngine::begin_locked(std::chrono::milliseconds timeout) {
+  begin();
+  try {
+    take_lock(true, timeout);
+  } catch (...) {
+    rollback();
+    throw;
+  }
+}
+
+void PostgresEngine::lock(std::chrono::milliseconds timeout) { take_lock(false, timeout); }
+
+void PostgresEngine::take_lock(bool transaction, std::chrono::milliseconds timeout) {
+  std::string_view function = transaction ? "pg_advisory_xact_lock" : "pg_advisory_lock";
+  std::string_view try_function =
+      transaction ? "pg_try_advisory_xact_lock" : "pg_try_advisory_lock";
+  std::string sql;
+  PgResult result;
+  std::string saved_timeout;
+  if (timeout.count() <= 0) {
+    // lock_timeout = 0 would mean "wait forever": try once instead.
+    sql = fmt::format("SELECT {}({})", try_function, k_lock_key);
+    result.reset(PQexec(conn().get(), sql.c_str()));
+  } else {
+    // lock_timeout bounds the wait (advisory locks go through the lock manager); the previous
+    // value is put back so that it does not apply to the migrations themselves.
+    PgResult current = conn().exec("SELECT current_setting('lock_timeout')",
+                                   "reading lock_timeout failed", m_where);
+    saved_timeout = pg_text(current.get(), 0, 0);
+    conn().exec("SELECT set_config('lock_timeout', $1, $2)",
+                {fmt::format("{}ms", timeout.count()), transaction ? "true" : "false"},
+                "setting lock_timeout failed", m_where);
+    sql = fmt::format("SELECT {}({})", function, k_lock_key);
+    result.reset(PQexec(conn().get(), sql.c_str()));
+  }
+  ExecStatusType status = PQresultStatus(result.get());
+  std::string state = pg_error_field(result.get(), PG_DIAG_SQLSTATE);
+  bool acquired = status == PGRES_TUPLES_OK &&
+                  (timeout.count() > 0 || pg_text(result.get(), 0, 0) == "t");
+  if (acquired) {
+    if (!saved_timeout.empty()) {
+      conn().exec("SELECT set_config('lock_timeout', $1, $2)",
+                  {saved_timeout, transaction ? "true" : "false"}, "resetting lock_timeout failed",
+                  m_where);
+    }
+    return;
+  }
+  if (status == PGRES_TUPLES_OK || state == "55P03") {
+    if (!transaction && !saved_timeout.empty()) {
+      const char* values[] = {saved_timeout.c_str()};
+      PgResult reset(PQexecParams(conn().get(), "SELECT set_config('lock_timeout', $1, false)", 1,
+                                  nullptr, values, nullptr, nullptr, 0));
+    }
+    if (transaction) rollback();
+    Error error(ErrorKind::lock_timeout,
+                fmt::format("another process holds the migration lock on database \"{}\"; gave "
+                            "up after {} ms",
+                            m_database, timeout.count()));
+    error.where = m_where;
+    if (!state.empty()) error.code = "SQLSTATE " + state;
+    error.detail = lock_holder();
+    throw error;
+  }
+  std::string message = pg_error_field(result.get(), PG_DIAG_MESSAGE_PRIMARY);
+  if (message.empty()) message = pg_clean_message(PQerrorMessage(conn().get()));
+  Error error(ErrorKind::failure, fmt::format("taking the migration lock failed: {}", message));
+  error.where = m_where;
+  if (!state.empty()) error.code = "SQLSTATE " + state;
+  error.statement = sql;
+  throw error;
+}
+
+std::string PostgresEngine::lock_holder() const {
+  // Advisory locks on a bigint key appear in pg_locks with the key's high half in classid and the
+  // low half in objid (objsubid 1). Other roles' client details are hidden from non-superusers.
+  std::string sql = fmt::format(
+      "SELECT l.pid, coalesce(a.application_name, ''), coalesce(host(a.client_addr), 'local'), "
+      "coalesce(a.usename::text, '') FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
+      "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+      "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+      "AND ((l.classid::bigint << 32) | l.objid::bigint) = {} ORDER BY l.pid LIMIT 1",
+      k_lock_key);
+  PgResult result(PQexec(conn().get(), sql.c_str()));
+  if (PQresultStatus(result.get()) != PGRES_TUPLES_OK || PQntuples(result.get()) == 0) return {};
+  return fmt::format("the lock is held by server process {} (application '{}', role '{}', client "
+                     "{})",
+                     pg_text(result.get(), 0, 0), pg_text(result.get(), 0, 1),
+                     pg_text(result.get(), 0, 3), pg_text(result.get(), 0, 2));
+}
+
+void PostgresEngine::unlock() noexcept {
+  if (!m_conn.is_open() || PQstatus(m_conn.get()) != CONNECTION_OK) return;
+  // A failed transaction would refuse the unlock; it can only be rolled back anyway.
+  if (PQtransactionStatus(m_conn.get()) == PQTRANS_INERROR) rollback();
+  std::string sql = fmt::format("SELECT pg_advisory_unlock({})", k_lock_key);
+  PgResult result(PQexec(m_conn.get(), sql.c_str()));
+}
+
+void PostgresEngine::commit() {
+  if (PQtransactionStatus(conn().get()) == PQTRANS_INERROR) {
+    rollback();
+    Error error(ErrorKind::failure, "cannot commit: an earlier statement failed and the "
+                                    "transaction was rolled back");
+    error.where = m_where;
+    throw error;
+  }
+  PgResult result = conn().exec("COMMIT", "committing the transaction failed", m_where);
+  // COMMIT of a transaction that failed meanwhile answers ROLLBACK rather than an error.
+  if (std::strcmp(PQcmdStatus(result.get()), "ROLLBACK") == 0) {
+    Error error(ErrorKind::failure, "the transaction was rolled back instead of committed");
+    error.where = m_where;
+    throw error;
+  }
+}
+
+void PostgresEngine::rollback() noexcept {
+  if (!m_conn.is_open() || PQstatus(m_conn.get()) != CONNECTION_OK) return;
+  if (PQtransactionStatus(m_conn.get()) == PQTRANS_IDLE) return;
+  PgResult result(PQexec(m_conn.get(), "ROLLBACK"));
+}
+
+void PostgresEngine::execute(const Script& script) {
+  std::vector<PgStatement> statements = split_pg_statements(script.sql);
+  if (statements.empty()) return;
+  long done = 0;
+  if (in_transaction()) {
+    // Inside a transaction the whole script goes in one round trip; the server still reports one
+    // result per statement, which tells which statement failed.
+    run_text(script, statements.front().begin, statements.back().end, statements, done);
+    return;
+  }
+  // Autocommit (no-transaction migrations): one statement at a time, so that statements that
+  // refuse to run in a transaction block (CREATE INDEX CONCURRENTLY, VACUUM, ...) work.
+  for (const PgStatement& statement : statements) {
+    run_text(script, statement.begin, statement.end, std::span(&statement, 1), done);
+  }
+}
+
+void PostgresEngine::run_text(const Script& script, std::size_t begin, std::size_t end,
+                              std::span<const PgStatement> statements, long& done) {
+  std::string text(script.sql.substr(begin, end - begin));
+  if (!PQsendQuery(conn().get(), text.c_str())) {
+    Error error(ErrorKind::failure, fmt::format("sending SQL to the server failed: {}",
+                                                pg_clean_message(PQerrorMessage(conn().get()))));
+    error.where = statements.empty() ? m_where : script_where(script, script.first_line);
+    error.statements_done = done;
+    throw error;
+  }
+  PgResult failed;
+  bool copy_refused = false;
+  long done_before = done;
+  while (PGresult* raw = PQgetResult(conn().get())) {
+    PgResult result(raw);
+    switch (PQresultStatus(raw)) {
+      case PGRES_COMMAND_OK:
+      case PGRES_TUPLES_OK:
+        ++done;
+        break;
+      case PGRES_COPY_IN:
+        // The data of a COPY FROM STDIN is not part of a migration's SQL.
+        copy_refused = true;
+        PQputCopyEnd(conn().get(), "COPY FROM STDIN is only supported in init dumps");
+        break;
+      case PGRES_COPY_OUT: {
+        char* buffer = nullptr;
+        while (PQgetCopyData(conn().get(), &buffer, 0) > 0) PQfreemem(buffer);
+        break;
+      }
+      case PGRES_EMPTY_QUERY:
+        break;
+      default:
+        if (!failed) failed = std::move(result);
+        break;
+    }
+  }
+  if (!failed && PQstatus(conn().get()) != CONNECTION_OK) {
+    failed.reset(PQmakeEmptyPGresult(conn().get(), PGRES_FATAL_ERROR));
+  }
+  if (!failed) return;
+  Error error = sql_error(failed.get(), script, begin, statements, done - done_before);
+  error.statements_done = done;
+  if (copy_refused) {
+    error.hint = "COPY ... FROM stdin data is only read from init dumps; use INSERT in migrations";
+  }
+  throw error;
+}
+
+Error PostgresEngine::sql_error(const PGresult* result, const Script& script, std::size_t begin,
+                                std::span<const PgStatement> statements, long done) const {
+  std::string message = pg_error_field(result, PG_DIAG_MESSAGE_PRIMARY);
+  std::string state = pg_error_field(result, PG_DIAG_SQLSTATE);
+  if (message.empty()) {
+    message = pg_clean_message(PQerrorMessage(conn().get()));
+    if (PQstatus(conn().get()) != CONNECTION_OK) {
+      message = "lost the connection to the server: " + message;
+    }
+  }
+  Error error(ErrorKind::failure, message);
+  if (!state.empty()) error.code = "SQLSTATE " + state;
+
+  // The failing statement: the one holding the error position when the server reports one, else
+  // the one after those that completed.
+  const PgStatement* statement = nullptr;
+  std::optional<std::size_t> offset;
+  if (std::string position = pg_error_field(result, PG_DIAG_STATEMENT_POSITION);
+      !position.empty()) {
+    std::string_view sent = script.sql.substr(begin);
+    offset = begin + byte_offset(sent, std::stol(position), client_utf8());
+    for (const PgStatement& candidate : statements) {
+      if (candidate.begin <= *offset) statement = &candidate;
+    }
+  }
+  if (statement == nullptr && !statements.empty()) {
+    statement = &statements[std::min(static_cast<std::size_t>(done), statements.size() - 1)];
+  }
+  std::size_t line_offset = offset ? *offset : statement != nullptr ? statement->begin : begin;
+  int line = script.first_line + count_lines(script.sql.substr(0, line_offset));
+  error.where = script_where(script, line);
+  if (statement != nullptr) {
+    error.statement = std::string(script.sql.substr(statement->begin,
+                                                    statement->end - statement->begin));
+  }
+
+  std::string detail;
+  auto add = [&](std::string_view label, int field) {
+    std::string value = pg_error_field(result, field);
+    if (value.empty()) return;
+    if (!detail.empty()) detail += '\n';
+    detail += fmt::format("{}: {}", label, value);
+  };
+  add("DETAIL", PG_DIAG_MESSAGE_DETAIL);
+  add("HINT", PG_DIAG_MESSAGE_HINT);
+  add("CONTEXT", PG_DIAG_CONTEXT);
+  error.detail = detail;
+  return error;
+}
+
+void PostgresEngine::restore(const Script& script) {
+  PgScanner scanner(script.sql);
+  std::vector<PgStatement> batch;
+  long done = 0;
+  bool transaction = in_transaction();
+  auto flush = [&] {
+    if (batch.empty()) return;
+    run_text(script, batch.front().begin, batch.back().end, batch, done);
+    batch.clear();
+  };
+  while (scanner.skip_blanks()) {
+    if (script.sql[scanner.position()] == '\\' && scanner.at_line_start()) {
+      flush();
+      std::size_t start = scanner.position();
+      int line = scanner.line();
+      scanner.skip_line();
+      std::string_view text = script.sql.substr(start, scanner.position() - start);
+      while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+      meta_command(script, text, script.first_line + line - 1, done);
+      continue;
+    }
+    PgStatement statement = scanner.next_statement();
+    std::string_view text = script.sql.substr(statement.begin, statement.end - statement.begin);
+    if (text == ";") continue;
+    if (transaction && is_transaction_control(text)) {
+      // The run's transaction already makes the restore all-or-nothing; a dump's own
+      // BEGIN/COMMIT would end it early.
+      flush();
+      ++done;
+      continue;
+    }
+    if (is_copy_from_stdin(text)) {
+      flush();
+      // The data starts on the line after the statement and ends at a line holding only `\.`.
+      scanner.skip_line();
+      std::size_t data_begin = scanner.position();
+      int data_line = scanner.line();
+      std::size_t pos = data_begin;
+      int lines = 0;
+      std::optional<std::size_t> data_end;
+      while (pos < script.sql.size()) {
+        std::size_t eol = script.sql.find('\n', pos);
+        std::size_t line_end = eol == std::string_view::npos ? script.sql.size() : eol;
+        std::string_view line = script.sql.substr(pos, line_end - pos);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (line == "\\.") {
+          data_end = pos;
+          pos = eol == std::string_view::npos ? script.sql.size() : eol + 1;
+          ++lines;
+          break;
+        }
+        pos = eol == std::string_view::npos ? script.sql.size() : eol + 1;
+        ++lines;
+      }
+      if (!data_end) {
+        Error error(ErrorKind::failure,
+                    "the data of COPY ... FROM stdin does not end with a line holding only \\.");
+        error.where = script_where(script, script.first_line + statement.line - 1);
+        error.statement = std::string(text);
+        error.statements_done = done;
+        throw error;
+      }
+      run_copy(script, statement,
+               script.sql.substr(data_begin, *data_end - data_begin),
+               script.first_line + data_line - 1, done);
+      scanner.seek(pos, data_line + lines);
+      continue;
+    }
+    batch.push_back(statement);
+    if (statement.end - batch.front().begin >= k_restore_batch_bytes) flush();
+  }
+  flush();
+  reset_session();
+}
+
+void PostgresEngine::run_copy(const Script& script, const PgStatement& statement,
+                              std::string_view data, int data_line, long& done) {
+  long done_before = done;
+  std::string text(script.sql.substr(statement.begin, statement.end - statement.begin));
+  PgResult result(PQexec(conn().get(), text.c_str()));
+  if (PQresultStatus(result.get()) != PGRES_COPY_IN) {
+    PGresult* failed = result.get();
+    Error error = sql_error(failed, script, statement.begin, std::span(&statement, 1), 0);
+    if (PQresultStatus(failed) == PGRES_COMMAND_OK || PQresultStatus(failed) == PGRES_TUPLES_OK) {
+      error = Error(ErrorKind::failure, "COPY ... FROM stdin did not start a copy");
+      error.where = script_where(script, script.first_line + statement.line - 1);
+    }
+    error.statements_done = done;
+    // Drain whatever else the server sent for the statement.
+    while (PGresult* rest = PQgetResult(conn().get())) PQclear(rest);
+    throw error;
+  }
+  result.reset();
+  bool sent = true;
+  for (std::size_t pos = 0; pos < data.size() && sent; pos += k_copy_chunk_bytes) {
+    std::string_view chunk = data.substr(pos, k_copy_chunk_bytes);
+    sent = PQputCopyData(conn().get(), chunk.data(), static_cast<int>(chunk.size())) == 1;
+  }
+  PQputCopyEnd(conn().get(), sent ? nullptr : "sending COPY data failed");
+  PgResult failed;
+  while (PGresult* raw = PQgetResult(conn().get())) {
+    PgResult copy_result(raw);
+    if (PQresultStatus(raw) == PGRES_COMMAND_OK) {
+      ++done;
+    } else if (!failed) {
+      failed = std::move(copy_result);
+    }
+  }
+  if (!failed && PQstatus(conn().get()) != CONNECTION_OK) {
+    failed.reset(PQmakeEmptyPGresult(conn().get(), PGRES_FATAL_ERROR));
+  }
+  if (!failed) return;
+  Error error = sql_error(failed.get(), script, statement.begin, std::span(&statement, 1), 0);
+  error.statements_done = done_before;
+  // `CONTEXT: COPY items, line 3, column price: "x"` names the data line.
+  std::string context = pg_error_field(failed.get(), PG_DIAG_CONTEXT);
+  if (std::size_t at = context.find(", line "); context.starts_with("COPY ") &&
+                                                 at != std::string::npos) {
+    int copy_line = std::atoi(context.c_str() + at + 7);
+    if (copy_line > 0) error.where = script_where(script, data_line + copy_line - 1);
+  }
+  throw error;
+}
+
+void PostgresEngine::meta_command(const Script& script, std::string_view line_text, int line,
+                                  long done) {
+  std::string_view rest = line_text.substr(1);
+  std::size_t word_end = 0;
+  while (word_end < rest.size() && std::isalpha(static_cast<unsigned char>(rest[word_end]))) {
+    ++word_end;
+  }
+  std::string command = lower_ascii(rest.substr(0, word_end));
+  std::string_view arguments = rest.substr(word_end);
+  // pg_dump (since 17.6, 16.10, 15.14, 14.19, 13.22) brackets its output with
+  // \restrict/\unrestrict KEY, which only stop psql from running meta-commands from the data.
+  if (command == "restrict" || command == "unrestrict") return;
+  if (command == "connect" || command == "c") {
+    std::string target = connect_target(arguments);
+    if (target.empty() || target == m_database) return;
+    Error error(ErrorKind::failure,
+                fmt::format("the init dump switches to database \"{}\" (\\connect), but dbinit "
+                            "restores it into \"{}\"",
+                            target, m_database));
+    error.where = script_where(script, line);
+    error.statement = std::string(line_text);
+    error.statements_done = done;
+    error.hint = "dump a single database (pg_dump without --create) or point dbinit at the "
+                 "database the dump connects to";
+    throw error;
+  }
+  Error error(ErrorKind::failure,
+              fmt::format("psql meta-command \\{} is not supported in an init dump",
+                          command.empty() ? std::string(rest.substr(0, 1)) : command));
+  error.where = script_where(script, line);
+  error.statement = std::string(line_text);
+  error.statements_done = done;
+  error.hint = "dbinit restores plain SQL and the \\connect, \\restrict and \\unrestrict lines "
+               "that pg_dump writes; remove the line or replace it with SQL";
+  throw error;
+}
+
+void PostgresEngine::reset_session() {
+  // pg_dump sets search_path to '' (and client_min_messages, check_function_bodies, row_security,
+  // statement_timeout, lock_timeout, ...) for the rest of the session; later migrations would then
+  // need schema-qualified names. RESET ALL returns every setting to its connection-time value
+  // (the URL's `options` included); SET SESSION AUTHORIZATION DEFAULT also resets the role, which
+  // RESET ALL leaves alone. Inside the run's transaction both are rolled back with it.
+  conn().exec("SET SESSION AUTHORIZATION DEFAULT", "resetting the session after the restore failed",
+              m_where);
+  conn().exec("RESET ALL", "resetting the session after the restore failed", m_where);
+}
+
+}  // namespace
+
+std::unique_ptr<Engine> make_postgres_engine(const DatabaseUrl& url) {
+  return std::make_unique<PostgresEngine>(url);
+}
+
+}  // namespace dbinit

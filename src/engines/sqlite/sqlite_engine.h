@@ -1,0 +1,12 @@
+#pragma once
+
+#include <memory>
+
+#include "engines/engine.h"
+
+namespace dbinit {
+
+/// Builds the sqlite engine for `url` (url.engine == "sqlite"). Does not connect: see Engine::open().
+std::unique_ptr<Engine> make_sqlite_engine(const DatabaseUrl& url);
+
+}  // namespace dbinit

@@ -1,0 +1,296 @@
+#include "engines/url.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include <fmt/format.h>
+
+#include "util/error.h"
+
+namespace dbinit {
+
+namespace {
+
+struct SchemeAlias {
+  std::string_view scheme;
+  std::string_view engine;
+};
+
+constexpr SchemeAlias k_schemes[] = {
+    {"sqlite", "sqlite"},       {"sqlite3", "sqlite"}, {"postgres", "postgres"},
+    {"postgresql", "postgres"}, {"mysql", "mysql"},    {"mariadb", "mysql"},
+};
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Percent-decodes `text`; a malformed escape is kept as written (libpq does the same).
+std::string percent_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size()) {
+      int hi = hex_value(text[i + 1]);
+      int lo = hex_value(text[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out += static_cast<char>(hi * 16 + lo);
+        i += 2;
+        continue;
+      }
+    }
+    out += text[i];
+  }
+  return out;
+}
+
+// RFC 3986: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), short enough to be a scheme.
+bool is_scheme(std::string_view text) {
+  if (text.empty() || text.size() > 32 || !std::isalpha(static_cast<unsigned char>(text[0]))) {
+    return false;
+  }
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
+  });
+}
+
+bool is_port(std::string_view text) {
+  return !text.empty() && text.size() <= 5 &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Checks `hosts` (as written, before percent-decoding): comma-separated `host`, `host:port`,
+// `[v6]` or `[v6]:port` entries, any of them possibly empty (the default socket). An unescaped
+// ':', '/', '?' or '@' in a password ends up here, so this catches those passwords too.
+bool valid_hosts(std::string_view hosts) {
+  while (true) {
+    std::size_t comma = hosts.find(',');
+    std::string_view entry = hosts.substr(0, comma);
+    std::string_view port;
+    bool has_port = false;
+    if (entry.starts_with('[')) {
+      std::size_t close = entry.find(']');
+      if (close == std::string_view::npos) return false;
+      std::string_view after = entry.substr(close + 1);
+      if (!after.empty()) {
+        if (after[0] != ':') return false;
+        has_port = true;
+        port = after.substr(1);
+      }
+    } else if (std::size_t sep = entry.find(':'); sep != std::string_view::npos) {
+      has_port = true;
+      port = entry.substr(sep + 1);
+    }
+    if (has_port && !is_port(port)) return false;
+    if (comma == std::string_view::npos) return true;
+    hosts.remove_prefix(comma + 1);
+  }
+}
+
+void parse_query(std::string_view query, DatabaseUrl& url) {
+  while (!query.empty()) {
+    std::size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (pair.empty()) continue;
+    std::size_t eq = pair.find('=');
+    std::string key = percent_decode(pair.substr(0, eq));
+    std::string value = eq == std::string_view::npos ? "" : percent_decode(pair.substr(eq + 1));
+    url.params.emplace_back(std::move(key), std::move(value));
+  }
+}
+
+}  // namespace
+
+DatabaseUrl parse_database_url(std::string_view text) {
+  DatabaseUrl url;
+  url.original = std::string(text);
+
+  std::size_t colon = text.find(':');
+  std::string scheme = colon == std::string_view::npos ? "" : std::string(text.substr(0, colon));
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  auto alias = std::find_if(std::begin(k_schemes), std::end(k_schemes),
+                            [&](const SchemeAlias& a) { return a.scheme == scheme; });
+  if (alias == std::end(k_schemes)) {
+    // Do not echo the URL: it may hold a password and is not one we understand well enough to
+    // redact reliably. Show only the scheme, and only when it looks like one (text before the
+    // first ':' could otherwise be anything, a password included).
+    Error error(ErrorKind::config, !is_scheme(scheme)
+                                       ? std::string("database URL has no scheme")
+                                       : fmt::format("unknown database URL scheme '{}:'", scheme));
+    error.hint =
+        "use sqlite:path/to/file.db, postgres://user:pass@host:5432/db or "
+        "mysql://user:pass@host:3306/db";
+    throw error;
+  }
+  url.scheme = scheme;
+  url.engine = std::string(alias->engine);
+
+  std::string_view rest = text.substr(colon + 1);
+  std::string_view query;
+  if (std::size_t q = rest.find('?'); q != std::string_view::npos) {
+    query = rest.substr(q + 1);
+    rest = rest.substr(0, q);
+  }
+  parse_query(query, url);
+
+  if (url.engine == "sqlite") {
+    // sqlite:rel, sqlite:/abs, sqlite://rel, sqlite:///abs
+    if (rest.starts_with("//")) rest.remove_prefix(2);
+    url.database = percent_decode(rest);
+    if (url.database.empty()) {
+      Error error(ErrorKind::config, "SQLite URL names no file");
+      error.where = url.redacted();
+      error.hint = "use sqlite:path/to/file.db or sqlite:///absolute/path/file.db";
+      throw error;
+    }
+    return url;
+  }
+
+  if (!rest.starts_with("//")) {
+    // Not echoed: without the `//` the password cannot be told from the rest.
+    Error error(ErrorKind::config, fmt::format("{} URL must start with {}://", url.engine, scheme));
+    error.hint = fmt::format("use {}://user:password@host:port/database", scheme);
+    throw error;
+  }
+  rest.remove_prefix(2);
+  std::size_t slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  url.database = slash == std::string_view::npos ? "" : percent_decode(rest.substr(slash + 1));
+  // The password may contain '@' when not escaped: the host part starts after the last one.
+  bool has_userinfo = false;
+  if (std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
+    has_userinfo = true;
+    std::string_view userinfo = authority.substr(0, at);
+    authority = authority.substr(at + 1);
+    std::size_t sep = userinfo.find(':');
+    url.user = percent_decode(userinfo.substr(0, sep));
+    if (sep != std::string_view::npos) {
+      url.password = percent_decode(userinfo.substr(sep + 1));
+      url.has_password = true;
+    }
+  }
+  // A password holding an unescaped '/' or '?' cuts the URL short: part of it lands in the host or
+  // the database name, where redaction cannot find it. Refuse such URLs without echoing them.
+  std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
+  if (!valid_hosts(authority) || path.find('@') != std::string_view::npos) {
+    Error error(ErrorKind::config,
+                fmt::format("{} URL has an invalid host, port or database name", url.engine));
+    // Only a URL whose password was found can be shown safely.
+    if (has_userinfo) error.where = url.redacted();
+    error.hint =
+        "percent-encode special characters in the user name, password and database name "
+        "(@ as %40, : as %3A, / as %2F, ? as %3F, # as %23)";
+    throw error;
+  }
+  url.hosts = percent_decode(authority);
+  return url;
+}
+
+std::string DatabaseUrl::redacted() const {
+  if (!has_password) return redact_passwords(original);
+  // Rebuild from the parts we know rather than searching for the password text, which could
+  // also occur elsewhere in the URL.
+  std::string_view text = original;
+  std::size_t start = text.find("//");
+  std::size_t end = text.find_first_of("/?", start == std::string_view::npos ? 0 : start + 2);
+  std::string_view authority = text.substr(
+      start + 2, end == std::string_view::npos ? std::string_view::npos : end - start - 2);
+  std::size_t at = authority.rfind('@');
+  std::size_t sep = authority.find(':');
+  std::string out(text.substr(0, start + 2));
+  out += authority.substr(0, sep);
+  out += ":***";
+  out += authority.substr(at);
+  if (end != std::string_view::npos) out += redact_passwords(text.substr(end));
+  return out;
+}
+
+std::string DatabaseUrl::param(std::string_view name) const {
+  for (const auto& [key, value] : params) {
+    if (key == name) return value;
+  }
+  return {};
+}
+
+bool DatabaseUrl::has_param(std::string_view name) const {
+  return std::any_of(params.begin(), params.end(), [&](const auto& p) { return p.first == name; });
+}
+
+namespace {
+
+std::size_t find_ci(const std::string& text, std::string_view needle, std::size_t from) {
+  auto it = std::search(text.begin() + static_cast<std::ptrdiff_t>(std::min(from, text.size())),
+                        text.end(), needle.begin(), needle.end(), [](char a, char b) {
+                          return std::tolower(static_cast<unsigned char>(a)) ==
+                                 std::tolower(static_cast<unsigned char>(b));
+                        });
+  return it == text.end() ? std::string::npos : static_cast<std::size_t>(it - text.begin());
+}
+
+}  // namespace
+
+std::string redact_passwords(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  std::size_t pos = 0;
+  while (true) {
+    std::size_t scheme_end = text.find("://", pos);
+    if (scheme_end == std::string_view::npos) break;
+    std::size_t auth_start = scheme_end + 3;
+    std::size_t auth_end = text.find_first_of("/? \t\n\"'", auth_start);
+    if (auth_end == std::string_view::npos) auth_end = text.size();
+    std::string_view authority = text.substr(auth_start, auth_end - auth_start);
+    std::size_t at = authority.rfind('@');
+    std::size_t sep = authority.find(':');
+    out += text.substr(pos, auth_start - pos);
+    if (at != std::string_view::npos && sep != std::string_view::npos && sep < at) {
+      out += authority.substr(0, sep);
+      out += ":***";
+      out += authority.substr(at);
+    } else {
+      out += authority;
+    }
+    pos = auth_end;
+  }
+  out += text.substr(pos);
+  // Query-string and conninfo passwords (`?password=...`, `sslpassword=...`, `password = '...'`,
+  // any case) are redacted too.
+  std::size_t at = 0;
+  while ((at = find_ci(out, "password", at)) != std::string::npos) {
+    std::size_t value_start = at + 8;
+    while (value_start < out.size() && (out[value_start] == ' ' || out[value_start] == '\t')) {
+      ++value_start;
+    }
+    if (value_start >= out.size() || out[value_start] != '=') {
+      at += 8;
+      continue;
+    }
+    ++value_start;
+    while (value_start < out.size() && (out[value_start] == ' ' || out[value_start] == '\t')) {
+      ++value_start;
+    }
+    std::size_t value_end = value_start;
+    if (value_start < out.size() && (out[value_start] == '\'' || out[value_start] == '"')) {
+      // A quoted conninfo value: up to the closing quote, backslash escapes skipped.
+      char quote = out[value_start];
+      value_end = value_start + 1;
+      while (value_end < out.size() && out[value_end] != quote) {
+        value_end += out[value_end] == '\\' ? 2 : 1;
+      }
+      value_end = std::min(value_end + 1, out.size());
+    } else {
+      value_end = out.find_first_of("& \t\n\"'", value_start);
+      if (value_end == std::string::npos) value_end = out.size();
+    }
+    out.replace(value_start, value_end - value_start, "***");
+    at = value_start + 3;
+  }
+  return out;
+}
+
+}  // namespace dbinit

@@ -1,0 +1,29 @@
+#pragma once
+
+// Whole-file reading and writing.
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace dbinit {
+
+/// The bytes of `path`. Throws Error{config} naming the file and the system's reason when it cannot
+/// be read (missing, a directory, no permission).
+std::string read_file(const std::filesystem::path& path);
+
+/// The bytes of the file `name` in the open folder `dir_fd` (openat(2): no path lookup from the
+/// root, for reading many files of one folder); `path` names the file in error messages.
+std::string read_file_at(int dir_fd, const char* name, const std::filesystem::path& path);
+
+/// The bytes of `path`, decompressed by extension: `.gz` (gzip, several members allowed) and `.zst`
+/// (Zstandard, several frames allowed, content size not required); anything else is read as is.
+/// Throws Error{config} for an unreadable file or corrupt or truncated compressed data.
+std::string read_sql_file(const std::filesystem::path& path);
+
+/// Replaces `path` with `content` atomically: writes a temporary file in the same folder, flushes
+/// it to disk and renames it over `path`, so readers see the old file or the new one, never a part.
+/// An existing file's permissions are kept. Throws Error{failure} naming the file on an I/O error.
+void write_file_atomic(const std::filesystem::path& path, std::string_view content);
+
+}  // namespace dbinit
