@@ -46,8 +46,8 @@ std::vector<std::string> run_repair(const Project& project, const RepairOptions&
     throw repair_error(project, "repair needs something to do",
                        "use --accept-checksum V, --forget-failed V or --mark-applied V");
   }
-  const MigrationSet files = load_migrations(project.migrations_dir, project.url.engine,
-                                             project.migrations_dir.string());
+  const MigrationSet files =
+      load_migrations(project.migrations_dir, project.url.engine, project.migrations_dir.string());
   auto [engine, opened] = connect(project, false, options.connect, reporter);
   if (opened == OpenResult::missing) {
     throw repair_error(project, "the database does not exist", "run `dbinit up` first");
@@ -83,8 +83,8 @@ std::vector<std::string> run_repair(const Project& project, const RepairOptions&
       }
       if (row->state != MigrationState::changed) {
         throw repair_error(project,
-                           fmt::format("--accept-checksum {}: {} is {}, not changed",
-                                       version.str(), row->name(), to_string(row->state)),
+                           fmt::format("--accept-checksum {}: {} is {}, not changed", version.str(),
+                                       row->name(), to_string(row->state)),
                            "only a changed migration has a checksum to accept");
       }
       LedgerEntry entry = *row->entry;
@@ -97,14 +97,14 @@ std::vector<std::string> run_repair(const Project& project, const RepairOptions&
     for (const Version& version : options.forget_failed) {
       const StatusRow* row = find_row(status, version);
       if (!row || row->state != MigrationState::failed) {
-        throw repair_error(project,
-                           fmt::format("--forget-failed {}: no failed migration has that version",
-                                       version.str()),
-                           "run `dbinit status` to see which migration failed");
+        throw repair_error(
+            project,
+            fmt::format("--forget-failed {}: no failed migration has that version", version.str()),
+            "run `dbinit status` to see which migration failed");
       }
       writes.push_back([&engine, v = row->entry->version] { engine->remove(v); });
-      done.push_back(fmt::format("forgot the failed run of {}; `dbinit up` runs it again",
-                                 row->name()));
+      done.push_back(
+          fmt::format("forgot the failed run of {}; `dbinit up` runs it again", row->name()));
     }
     for (const Version& version : options.mark_applied) {
       const StatusRow* row = find_row(status, version);
@@ -116,9 +116,10 @@ std::vector<std::string> run_repair(const Project& project, const RepairOptions&
                                        version.str()),
                            "run `dbinit status` to see the versions and their states");
       }
-      writes.push_back([&engine, entry = entry_for(*row->migration, project, LedgerState::applied)] {
-        engine->record(entry);
-      });
+      writes.push_back(
+          [&engine, entry = entry_for(*row->migration, project, LedgerState::applied)] {
+            engine->record(entry);
+          });
       done.push_back(fmt::format("recorded {} as applied without running it", row->name()));
     }
     for (const auto& write : writes) write();

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "util/error.h"
+#include "util/text.h"
 
 namespace dbinit {
 
@@ -220,19 +221,6 @@ std::string DatabaseUrl::param(std::string_view name) const {
 bool DatabaseUrl::has_param(std::string_view name) const {
   return std::any_of(params.begin(), params.end(), [&](const auto& p) { return p.first == name; });
 }
-
-namespace {
-
-std::size_t find_ci(const std::string& text, std::string_view needle, std::size_t from) {
-  auto it = std::search(text.begin() + static_cast<std::ptrdiff_t>(std::min(from, text.size())),
-                        text.end(), needle.begin(), needle.end(), [](char a, char b) {
-                          return std::tolower(static_cast<unsigned char>(a)) ==
-                                 std::tolower(static_cast<unsigned char>(b));
-                        });
-  return it == text.end() ? std::string::npos : static_cast<std::size_t>(it - text.begin());
-}
-
-}  // namespace
 
 std::string redact_passwords(std::string_view text) {
   std::string out;

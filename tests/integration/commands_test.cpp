@@ -314,8 +314,8 @@ TEST_F(CliTest, RepairAcceptsAChangedChecksum) {
 }
 
 TEST_F(CliTest, RepairForgetsOrMarksAFailedMigration) {
-  migration("0001-half.sql",
-            "-- dbinit:no-transaction\nCREATE TABLE b (id INTEGER);\n" + failing_statement() + "\n");
+  migration("0001-half.sql", "-- dbinit:no-transaction\nCREATE TABLE b (id INTEGER);\n" +
+                                 failing_statement() + "\n");
   ASSERT_EQ(dbinit({"up"}).exit_code, 1);
   ASSERT_EQ(dbinit({"up"}).exit_code, 4);
 
@@ -334,8 +334,8 @@ TEST_F(CliTest, RepairForgetsOrMarksAFailedMigration) {
   EXPECT_EQ(ledger(), (Ledger{{"1", "applied"}}));
 
   // Or records it as applied after completing it by hand.
-  migration("0002-half.sql",
-            "-- dbinit:no-transaction\nCREATE TABLE c (id INTEGER);\n" + failing_statement() + "\n");
+  migration("0002-half.sql", "-- dbinit:no-transaction\nCREATE TABLE c (id INTEGER);\n" +
+                                 failing_statement() + "\n");
   ASSERT_EQ(dbinit({"up"}).exit_code, 1);
   RunResult mark = dbinit({"repair", "--mark-applied", "2"});
   ASSERT_EQ(mark.exit_code, 0) << mark.err;

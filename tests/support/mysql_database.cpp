@@ -1,5 +1,6 @@
 #include <mysql.h>
 
+#include <unistd.h>
 #include <algorithm>
 #include <atomic>
 #include <cctype>
@@ -7,7 +8,6 @@
 #include <fstream>
 #include <stdexcept>
 #include <string>
-#include <unistd.h>
 
 #include "engines/url.h"
 #include "support/engines.h"
@@ -169,9 +169,8 @@ class Connection {
 
  private:
   std::runtime_error failure(std::string_view sql) const {
-    return std::runtime_error("test database: MySQL " + std::to_string(mysql_errno(m_conn)) +
-                              ": " + mysql_error(m_conn) + " in: " +
-                              std::string(sql.substr(0, 500)));
+    return std::runtime_error("test database: MySQL " + std::to_string(mysql_errno(m_conn)) + ": " +
+                              mysql_error(m_conn) + " in: " + std::string(sql.substr(0, 500)));
   }
 
   MYSQL* m_conn = nullptr;
@@ -179,7 +178,8 @@ class Connection {
 
 std::string strip_auto_increment(std::string text) {
   const std::string option = " AUTO_INCREMENT=";
-  std::size_t at = text.rfind(option);
+  std::size_t options = text.rfind("\n)");
+  std::size_t at = text.find(option, options == std::string::npos ? 0 : options);
   if (at == std::string::npos) return text;
   std::size_t end = at + option.size();
   while (end < text.size() && std::isdigit(static_cast<unsigned char>(text[end]))) ++end;
@@ -267,11 +267,11 @@ class MysqlTestDatabase final : public TestDatabase {
       std::sort(rows.begin(), rows.end());
       for (const std::string& row : rows) out += "  " + row + "\n";
     }
-    for (const auto& routine : connection.run(
-             "SELECT ROUTINE_TYPE, ROUTINE_NAME FROM information_schema.ROUTINES WHERE "
-             "ROUTINE_SCHEMA = DATABASE() ORDER BY BINARY ROUTINE_NAME, ROUTINE_TYPE")) {
-      Rows create = connection.run("SHOW CREATE " + routine.at(0) + " " +
-                                   quote_identifier(routine.at(1)));
+    for (const auto& routine :
+         connection.run("SELECT ROUTINE_TYPE, ROUTINE_NAME FROM information_schema.ROUTINES WHERE "
+                        "ROUTINE_SCHEMA = DATABASE() ORDER BY BINARY ROUTINE_NAME, ROUTINE_TYPE")) {
+      Rows create =
+          connection.run("SHOW CREATE " + routine.at(0) + " " + quote_identifier(routine.at(1)));
       out += routine.at(0) + " " + routine.at(1) + "\n" + create.at(0).at(2) + "\n";
     }
     for (const auto& trigger :

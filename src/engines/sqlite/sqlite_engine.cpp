@@ -753,24 +753,23 @@ void SqliteEngine::run_script(const Script& script, bool restoring) {
     const std::string_view text(start, next - pos);
     const TransactionControl control = transaction_control(text);
     if (control != TransactionControl::none && outer_transaction) {
-      if (restoring && control != TransactionControl::rollback) {
-        // sqlite3 `.dump` wraps its output in BEGIN TRANSACTION / COMMIT; the restore already
-        // runs inside the run's transaction.
+      if (control != TransactionControl::rollback) {
+        // The script brings its own BEGIN / COMMIT: sqlite3 `.dump` output, or a migration written
+        // for a tool that does not wrap migrations in a transaction (golang-migrate). The run's
+        // transaction already makes the script all-or-nothing, so they are skipped.
         pos = next;
         continue;
       }
-      if (control != TransactionControl::begin) {
-        Error error(ErrorKind::failure,
-                    restoring ? "the dump ends in ROLLBACK: the tool that wrote it met errors"
-                              : "the script ends dbinit's transaction");
-        error.where = fmt::format("{} line {}", script.source, lines.line_at(pos));
-        error.statement = std::string(trim_statement(text));
-        error.statements_done = done;
-        error.hint = restoring ? "write the dump again"
-                               : "remove COMMIT/ROLLBACK from the migration, or mark it "
-                                 "`-- dbinit:no-transaction`";
-        throw error;
-      }
+      Error error(ErrorKind::failure,
+                  restoring ? "the dump ends in ROLLBACK: the tool that wrote it met errors"
+                            : "the script rolls back dbinit's transaction");
+      error.where = fmt::format("{} line {}", script.source, lines.line_at(pos));
+      error.statement = std::string(trim_statement(text));
+      error.statements_done = done;
+      error.hint = restoring ? "write the dump again"
+                             : "remove ROLLBACK from the migration, or mark it "
+                               "`-- dbinit:no-transaction`";
+      throw error;
     }
     if (restoring && is_foreign_keys_off(text)) {
       // sqlite3 `.dump` starts with PRAGMA foreign_keys=OFF so that tables can be filled in the
@@ -784,15 +783,7 @@ void SqliteEngine::run_script(const Script& script, bool restoring) {
 
     while ((rc = sqlite3_step(statement.get())) == SQLITE_ROW) {
     }
-    if (rc != SQLITE_DONE) {
-      Error error = fail(-1);
-      if (control == TransactionControl::begin && outer_transaction) {
-        error.hint =
-            "remove BEGIN/COMMIT from the migration: dbinit already runs it in a "
-            "transaction (or mark it `-- dbinit:no-transaction`)";
-      }
-      throw error;
-    }
+    if (rc != SQLITE_DONE) throw fail(-1);
     ++done;
     pos = next;
   }

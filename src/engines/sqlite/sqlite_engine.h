@@ -6,7 +6,8 @@
 
 namespace dbinit {
 
-/// Builds the sqlite engine for `url` (url.engine == "sqlite"). Does not connect: see Engine::open().
+/// Builds the sqlite engine for `url` (url.engine == "sqlite"). Does not connect: see
+/// Engine::open().
 std::unique_ptr<Engine> make_sqlite_engine(const DatabaseUrl& url);
 
 }  // namespace dbinit

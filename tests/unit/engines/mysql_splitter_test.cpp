@@ -144,8 +144,7 @@ TEST(MysqlSplitter, DelimiterVariants) {
   // DELIMITER inside a string or in the middle of a line is text.
   EXPECT_EQ(texts("SELECT 'x\nDELIMITER $$\n'; SELECT 2"),
             (Texts{"SELECT 'x\nDELIMITER $$\n'", "SELECT 2"}));
-  EXPECT_EQ(texts("SELECT 1 AS delimiter; SELECT 2"),
-            (Texts{"SELECT 1 AS delimiter", "SELECT 2"}));
+  EXPECT_EQ(texts("SELECT 1 AS delimiter; SELECT 2"), (Texts{"SELECT 1 AS delimiter", "SELECT 2"}));
   // A DELIMITER line ends a statement that lacks its delimiter.
   EXPECT_EQ(texts("SELECT 1\nDELIMITER ;;\nSELECT 2;;"), (Texts{"SELECT 1", "SELECT 2"}));
 }
@@ -178,7 +177,8 @@ TEST(MysqlSplitter, LinesCountNewlinesInsideStringsAndComments) {
 TEST(MysqlSplitter, ByteOrderMarkAndUnterminatedText) {
   EXPECT_EQ(texts("\xEF\xBB\xBFSELECT 1;"), (Texts{"SELECT 1"}));
   // An unterminated string runs to the end; the server reports the error.
-  EXPECT_EQ(texts("SELECT 1; SELECT 'open; SELECT 3"), (Texts{"SELECT 1", "SELECT 'open; SELECT 3"}));
+  EXPECT_EQ(texts("SELECT 1; SELECT 'open; SELECT 3"),
+            (Texts{"SELECT 1", "SELECT 'open; SELECT 3"}));
 }
 
 TEST(MysqlSplitter, BinaryBytesAndNul) {
