@@ -106,11 +106,11 @@ class UpRun {
   UpResult run();
 
  private:
-  void load_state();
-  void replan();
+  void load_state(bool under_lock);
+  void replan(bool under_lock);
   void restore_init_and_replan(bool one_transaction);
   // Verifies applied migrations against their files; throws drift / failed errors.
-  void check_applied(const Status& status) const;
+  void check_applied(const Status& status, bool under_lock) const;
   void run_in_steps();
   void record_environment();
   void restore_init();
@@ -137,9 +137,11 @@ class UpRun {
   UpResult m_result;
 };
 
-void UpRun::check_applied(const Status& status) const {
+void UpRun::check_applied(const Status& status, bool under_lock) const {
   for (const StatusRow& row : status.rows) {
-    if (row.state == MigrationState::failed) {
+    // Before the lock, a `failed` row may be the "in progress" mark of a run that is still going:
+    // only under the lock, with the ledger read again, does it mean that a run did not finish.
+    if (row.state == MigrationState::failed && under_lock) {
       Error error(ErrorKind::needs_repair,
                   fmt::format("migration {} did not finish: {}", row.name(),
                               row.entry->error.value_or("no error was recorded")));
@@ -333,12 +335,16 @@ void UpRun::run_in_steps() {
 
 // Reads the ledger (and, when there is none, whether the database is empty), checks the applied
 // migrations against their files and plans. Called before the lock and again under it.
-void UpRun::load_state() {
+void UpRun::load_state(bool under_lock) {
   m_ledger.reset();
   m_empty = true;
   if (m_opened != OpenResult::missing) {
     m_ledger = m_engine->read_ledger();
     m_empty = !m_ledger && !m_engine->has_user_tables();
+    if (!m_ledger && !m_empty && !under_lock) {
+      // Another starter may have committed its first run between the two reads.
+      m_ledger = m_engine->read_ledger();
+    }
     if (!m_ledger && !m_empty) {
       Error error(ErrorKind::unmanaged, "the database has tables but no dbinit ledger");
       error.where = m_project.url.redacted();
@@ -349,15 +355,15 @@ void UpRun::load_state() {
       throw error;
     }
   }
-  replan();
+  replan(under_lock);
   m_result.skipped = m_status.applied + m_status.baseline;
   m_init = m_empty ? find_init_dump(m_project.init_path) : std::vector<fs::path>{};
 }
 
-void UpRun::replan() {
+void UpRun::replan(bool under_lock) {
   static const std::vector<LedgerEntry> k_none;
   m_status = compute_status(m_files.migrations, m_ledger ? *m_ledger : k_none);
-  check_applied(m_status);
+  check_applied(m_status, under_lock);
   m_up = plan_up(m_status, m_options.to);
 }
 
@@ -388,7 +394,7 @@ void UpRun::restore_init_and_replan(bool one_transaction) {
     throw;
   }
   m_ledger = m_engine->read_ledger();
-  replan();
+  replan(true);
   m_result.skipped = m_status.applied + m_status.baseline;
 }
 
@@ -405,7 +411,7 @@ UpResult UpRun::run() {
   m_result.created = m_opened == OpenResult::created;
   if (m_result.created) m_reporter.note(fmt::format("created database {}", m_result.url));
 
-  load_state();
+  load_state(m_options.dry_run);
   if (m_options.to &&
       std::none_of(m_status.rows.begin(), m_status.rows.end(),
                    [&](const StatusRow& row) { return row.version == *m_options.to; })) {
@@ -432,8 +438,8 @@ UpResult UpRun::run() {
     }
     return finish(m_status);
   }
-  // Nothing to do: no lock, no write.
-  if (m_up.apply.empty() && m_init.empty()) return finish(m_status);
+  // Nothing to do: no lock, no write. A `failed` row needs a look under the lock.
+  if (m_up.apply.empty() && m_init.empty() && m_status.failed == 0) return finish(m_status);
 
   // There is work. Decide how the run is split, then take the lock and look again: another
   // process may have done the work while we were planning.
@@ -449,7 +455,7 @@ UpResult UpRun::run() {
       m_engine->lock(m_options.lock_timeout);
     }
     locked = true;
-    load_state();
+    load_state(true);
     if (m_up.apply.empty() && m_init.empty()) {
       m_reporter.detail("another process applied the migrations while this one waited");
     }
@@ -501,7 +507,7 @@ UpResult UpRun::run() {
   }
 
   m_ledger = m_engine->read_ledger();
-  replan();
+  replan(true);
   return finish(m_status);
 }
 

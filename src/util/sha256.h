@@ -1,13 +1,13 @@
 #pragma once
 
-// SHA-256 through OpenSSL's EVP interface (libcrypto).
+// SHA-256 through OpenSSL's libcrypto.
 
 #include <string>
 #include <string_view>
 
 namespace dbinit {
 
-/// Lowercase hex SHA-256 of `data` (64 characters). Reuses one digest context per thread, so it is
+/// Lowercase hex SHA-256 of `data` (64 characters). Needs no set-up, so it is
 /// cheap to call once per file for thousands of files.
 std::string sha256_hex(std::string_view data);
 
@@ -24,7 +24,7 @@ class Sha256 {
   std::string finish_hex();
 
  private:
-  void* m_ctx;  // EVP_MD_CTX*, kept out of this header
+  void* m_ctx;  // SHA256_CTX*, kept out of this header
 };
 
 }  // namespace dbinit

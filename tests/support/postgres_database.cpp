@@ -1,11 +1,11 @@
 #include <libpq-fe.h>
 
+#include <unistd.h>
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <stdexcept>
 #include <string>
-#include <unistd.h>
 
 #include "engines/url.h"
 #include "support/engines.h"
@@ -80,7 +80,8 @@ class Connection {
       throw std::runtime_error("test database: cannot connect to " + redact_passwords(url_text) +
                                ": " + message);
     }
-    PQsetNoticeProcessor(m_conn, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        m_conn, [](void*, const char*) {}, nullptr);
   }
   ~Connection() { PQfinish(m_conn); }
   Connection(const Connection&) = delete;
@@ -109,8 +110,9 @@ class Connection {
       }
       PQclear(result);
     }
-    if (!error.empty()) throw std::runtime_error("test database: " + error + " in: " +
-                                                 std::string(sql.substr(0, 500)));
+    if (!error.empty())
+      throw std::runtime_error("test database: " + error +
+                               " in: " + std::string(sql.substr(0, 500)));
     return rows;
   }
 
@@ -168,8 +170,7 @@ class PostgresTestDatabase final : public TestDatabase {
 
   bool exists() override {
     Connection admin(m_server_url);
-    return !admin.run("SELECT 1 FROM pg_database WHERE datname = " + quote_literal(m_name))
-                .empty();
+    return !admin.run("SELECT 1 FROM pg_database WHERE datname = " + quote_literal(m_name)).empty();
   }
 
   std::vector<std::string> tables() override {
@@ -179,7 +180,8 @@ class PostgresTestDatabase final : public TestDatabase {
              "SELECT name FROM (SELECT CASE WHEN n.nspname = 'public' THEN c.relname::text "
              "ELSE n.nspname || '.' || c.relname END AS name FROM pg_class c "
              "JOIN pg_namespace n ON n.oid = c.relnamespace "
-             "WHERE c.relkind IN ('r', 'p') AND " + std::string(k_user_namespaces) +
+             "WHERE c.relkind IN ('r', 'p') AND " +
+             std::string(k_user_namespaces) +
              " AND c.relname NOT IN ('dbinit_migrations', 'dbinit_meta')) s "
              "ORDER BY name COLLATE \"C\"")) {
       names.push_back(row.at(0));
@@ -195,19 +197,21 @@ class PostgresTestDatabase final : public TestDatabase {
     for (const auto& rel : connection.run(
              "SELECT c.oid, c.relkind, quote_ident(n.nspname) || '.' || quote_ident(c.relname) "
              "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-             "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c') AND " + ns +
-             " ORDER BY n.nspname COLLATE \"C\", c.relname COLLATE \"C\"")) {
+             "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c') AND " +
+             ns + " ORDER BY n.nspname COLLATE \"C\", c.relname COLLATE \"C\"")) {
       const std::string& oid = rel.at(0);
       const std::string& kind = rel.at(1);
       const std::string& name = rel.at(2);
       out += "relation " + kind + " " + name + "\n";
-      for (const auto& column : connection.run(
-               "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, "
-               "a.attidentity, a.attgenerated, "
-               "coalesce(pg_get_expr(d.adbin, d.adrelid), '<none>') FROM pg_attribute a "
-               "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
-               "WHERE a.attrelid = " + oid + " AND a.attnum > 0 AND NOT a.attisdropped "
-               "ORDER BY a.attnum")) {
+      for (const auto& column :
+           connection.run("SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, "
+                          "a.attidentity, a.attgenerated, "
+                          "coalesce(pg_get_expr(d.adbin, d.adrelid), '<none>') FROM pg_attribute a "
+                          "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+                          "WHERE a.attrelid = " +
+                          oid +
+                          " AND a.attnum > 0 AND NOT a.attisdropped "
+                          "ORDER BY a.attnum")) {
         out += "  column";
         for (const std::string& value : column) out += " " + value;
         out += "\n";
@@ -219,12 +223,14 @@ class PostgresTestDatabase final : public TestDatabase {
       }
       for (const auto& index : connection.run(
                "SELECT pg_get_indexdef(indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = "
-               "i.indexrelid WHERE i.indrelid = " + oid + " ORDER BY c.relname COLLATE \"C\"")) {
+               "i.indexrelid WHERE i.indrelid = " +
+               oid + " ORDER BY c.relname COLLATE \"C\"")) {
         out += "  index " + index.at(0) + "\n";
       }
       for (const auto& trigger : connection.run(
                "SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal AND "
-               "tgrelid = " + oid + " ORDER BY tgname COLLATE \"C\"")) {
+               "tgrelid = " +
+               oid + " ORDER BY tgname COLLATE \"C\"")) {
         out += "  trigger " + trigger.at(0) + "\n";
       }
       if (kind == "v" || kind == "m") {
@@ -237,23 +243,24 @@ class PostgresTestDatabase final : public TestDatabase {
         out += "  sequence " + state.at(0) + " " + state.at(1) + "\n";
       }
       if (kind == "r" || kind == "p" || kind == "m") {
-        for (const auto& row : connection.run("SELECT t::text FROM " + name +
-                                              " t ORDER BY t::text COLLATE \"C\"")) {
+        for (const auto& row :
+             connection.run("SELECT t::text FROM " + name + " t ORDER BY t::text COLLATE \"C\"")) {
           out += "  row " + row.at(0) + "\n";
         }
       }
     }
-    for (const auto& function : connection.run(
-             "SELECT p.oid::regprocedure::text, CASE WHEN p.prokind IN ('f', 'p') THEN "
-             "pg_get_functiondef(p.oid) ELSE p.prokind::text END FROM pg_proc p "
-             "JOIN pg_namespace n ON n.oid = p.pronamespace WHERE " + ns +
-             " ORDER BY p.oid::regprocedure::text COLLATE \"C\"")) {
+    for (const auto& function :
+         connection.run("SELECT p.oid::regprocedure::text, CASE WHEN p.prokind IN ('f', 'p') THEN "
+                        "pg_get_functiondef(p.oid) ELSE p.prokind::text END FROM pg_proc p "
+                        "JOIN pg_namespace n ON n.oid = p.pronamespace WHERE " +
+                        ns + " ORDER BY p.oid::regprocedure::text COLLATE \"C\"")) {
       out += "function " + function.at(0) + "\n" + function.at(1) + "\n";
     }
     for (const auto& type : connection.run(
              "SELECT t.oid::regtype::text, t.typtype, coalesce((SELECT string_agg(e.enumlabel, "
              "',' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid), '') "
-             "FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE " + ns +
+             "FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE " +
+             ns +
              " AND t.typtype IN ('e', 'd', 'r') ORDER BY t.oid::regtype::text COLLATE \"C\"")) {
       out += "type " + type.at(0) + " " + type.at(1) + " " + type.at(2) + "\n";
     }

@@ -236,10 +236,12 @@ std::string strip_definer(std::string text) {
   return text;
 }
 
-// Removes the ` AUTO_INCREMENT=<n>` table option, which changes with every insert.
+// Removes the ` AUTO_INCREMENT=<n>` table option, which changes with every insert. Table options
+// follow the last `)` line of SHOW CREATE TABLE, before any COMMENT that could contain the text.
 std::string strip_auto_increment(std::string text) {
   constexpr std::string_view k_option = " AUTO_INCREMENT=";
-  std::size_t at = text.rfind(k_option);
+  std::size_t options = text.rfind("\n)");
+  std::size_t at = text.find(k_option, options == std::string::npos ? 0 : options);
   if (at == std::string::npos) return text;
   std::size_t end = at + k_option.size();
   while (end < text.size() && std::isdigit(static_cast<unsigned char>(text[end]))) ++end;
@@ -320,8 +322,9 @@ class MysqlEngine final : public Engine {
       }
       throw error;
     }
-    // IF NOT EXISTS leaves a note when a concurrent starter created the database first.
-    bool existed = mysql_warning_count(m_conn) > 0;
+    // CREATE DATABASE reports one affected row when it created the database, none when a
+    // concurrent starter was first (IF NOT EXISTS).
+    bool existed = mysql_affected_rows(m_conn) == 0;
     if (mysql_select_db(m_conn, m_url.database.c_str()) != 0) {
       throw sql_error("cannot use the database it just created");
     }
@@ -333,8 +336,7 @@ class MysqlEngine final : public Engine {
     require_open();
     std::string info = mysql_get_server_info(m_conn);
     std::string number = info.substr(0, info.find('-'));
-    bool mariadb = lower(info).find("mariadb") != std::string::npos;
-    return fmt::format("{} {}", mariadb ? "MariaDB" : "MySQL", number);
+    return fmt::format("{} {}", m_mariadb ? "MariaDB" : "MySQL", number);
   }
 
   bool has_user_tables() override {
@@ -396,12 +398,12 @@ class MysqlEngine final : public Engine {
         "error MEDIUMTEXT NULL"
         ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
         k_ledger_table));
-    exec(fmt::format(
-        "CREATE TABLE IF NOT EXISTS {} ("
-        "id INT NOT NULL PRIMARY KEY, "
-        "environment VARCHAR(255) NOT NULL"
-        ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
-        k_meta_table));
+    exec(
+        fmt::format("CREATE TABLE IF NOT EXISTS {} ("
+                    "id INT NOT NULL PRIMARY KEY, "
+                    "environment VARCHAR(255) NOT NULL"
+                    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+                    k_meta_table));
   }
 
   void record(const LedgerEntry& entry) override {
@@ -413,7 +415,8 @@ class MysqlEngine final : public Engine {
         "applied_by = VALUES(applied_by), down_sql = VALUES(down_sql), error = VALUES(error)",
         k_ledger_table, literal(entry.version), literal(entry.name), literal(entry.checksum),
         literal(to_string(entry.state)), literal(entry.applied_at), entry.duration_ms,
-        literal(entry.applied_by), nullable_literal(entry.down_sql), nullable_literal(entry.error)));
+        literal(entry.applied_by), nullable_literal(entry.down_sql),
+        nullable_literal(entry.error)));
   }
 
   void remove(std::string_view version) override {
@@ -433,10 +436,10 @@ class MysqlEngine final : public Engine {
   }
 
   void record_environment(std::string_view env) override {
-    exec(fmt::format(
-        "INSERT INTO {} (id, environment) VALUES (1, {}) ON DUPLICATE KEY UPDATE "
-        "environment = VALUES(environment)",
-        k_meta_table, literal(env)));
+    exec(
+        fmt::format("INSERT INTO {} (id, environment) VALUES (1, {}) ON DUPLICATE KEY UPDATE "
+                    "environment = VALUES(environment)",
+                    k_meta_table, literal(env)));
   }
 
   // --- Lock and transactions --------------------------------------------------------------------
@@ -456,9 +459,12 @@ class MysqlEngine final : public Engine {
   void lock(std::chrono::milliseconds timeout) override {
     require_open();
     if (m_lock_held) return;
-    double seconds = static_cast<double>(std::max<std::int64_t>(timeout.count(), 0)) / 1000.0;
+    // MariaDB takes fractional seconds; MySQL whole seconds, so round up there.
+    std::int64_t ms = std::max<std::int64_t>(timeout.count(), 0);
+    std::string seconds = m_mariadb ? fmt::format("{:.3f}", static_cast<double>(ms) / 1000.0)
+                                    : std::to_string((ms + 999) / 1000);
     std::vector<Row> rows =
-        query(fmt::format("SELECT GET_LOCK({}, {:.3f})", literal(m_lock_name), seconds));
+        query(fmt::format("SELECT GET_LOCK({}, {})", literal(m_lock_name), seconds));
     std::optional<std::string> result = rows.empty() ? std::nullopt : rows[0][0];
     if (result == "1") {
       m_lock_held = true;
@@ -560,7 +566,8 @@ class MysqlEngine final : public Engine {
       table_ddl += strip_auto_increment(create.at(0).at(1).value_or("")) + ";\n\n";
     }
     if (!table_ddl.empty()) {
-      out += "/*!40014 SET @OLD_FOREIGN_KEY_CHECKS=@@FOREIGN_KEY_CHECKS, FOREIGN_KEY_CHECKS=0 */;\n\n";
+      out +=
+          "/*!40014 SET @OLD_FOREIGN_KEY_CHECKS=@@FOREIGN_KEY_CHECKS, FOREIGN_KEY_CHECKS=0 */;\n\n";
       out += table_ddl;
     }
 
@@ -569,8 +576,7 @@ class MysqlEngine final : public Engine {
         "SELECT ROUTINE_TYPE, ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA "
         "= DATABASE() ORDER BY BINARY ROUTINE_NAME, ROUTINE_TYPE");
     for (const Row& row : routines) {
-      std::vector<Row> create =
-          query(fmt::format("SHOW CREATE {} {}", *row[0], backtick(*row[1])));
+      std::vector<Row> create = query(fmt::format("SHOW CREATE {} {}", *row[0], backtick(*row[1])));
       const std::optional<std::string>& text = create.at(0).at(2);
       if (!text) {
         Error error(ErrorKind::failure,
@@ -628,9 +634,8 @@ class MysqlEngine final : public Engine {
     }
     apply_tls(conn);
 
-    const char* host = m_options.socket.empty() && !m_options.host.empty()
-                           ? m_options.host.c_str()
-                           : nullptr;
+    const char* host =
+        m_options.socket.empty() && !m_options.host.empty() ? m_options.host.c_str() : nullptr;
     const char* socket = m_options.socket.empty() ? nullptr : m_options.socket.c_str();
     const char* user = m_url.user.empty() ? nullptr : m_url.user.c_str();
     const char* password = m_url.has_password ? m_url.password.c_str() : nullptr;
@@ -641,6 +646,17 @@ class MysqlEngine final : public Engine {
       m_connect_sqlstate = mysql_sqlstate(conn);
       mysql_close(conn);
       return nullptr;
+    }
+    // Connector/C 3.3 falls back to plain text when the server has no TLS unless the certificate
+    // is verified, so REQUIRED is checked here.
+    if (m_options.ssl_mode != SslMode::disabled && m_options.ssl_mode != SslMode::preferred &&
+        mysql_get_ssl_cipher(conn) == nullptr) {
+      mysql_close(conn);
+      Error error(ErrorKind::failure,
+                  "ssl-mode requires TLS, but the server does not offer it (have_ssl is not YES)");
+      error.where = m_url.redacted();
+      error.hint = "enable TLS on the server (ssl_cert, ssl_key) or change ssl-mode";
+      throw error;
     }
     return conn;
   }
@@ -660,7 +676,8 @@ class MysqlEngine final : public Engine {
       my_bool enforce = 1;
       mysql_optionsv(conn, MYSQL_OPT_SSL_ENFORCE, &enforce);
     }
-    if (m_options.ssl_mode == SslMode::verify_ca || m_options.ssl_mode == SslMode::verify_identity) {
+    if (m_options.ssl_mode == SslMode::verify_ca ||
+        m_options.ssl_mode == SslMode::verify_identity) {
       my_bool verify = 1;
       mysql_optionsv(conn, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
     }
@@ -668,11 +685,11 @@ class MysqlEngine final : public Engine {
 
   Error connect_error() const {
     unsigned code = m_connect_errno;
-    std::string where_to = m_options.socket.empty()
-                               ? fmt::format("{}:{}", m_options.host.empty() ? "localhost"
-                                                                             : m_options.host,
-                                             m_options.port ? m_options.port : 3306)
-                               : m_options.socket;
+    std::string where_to =
+        m_options.socket.empty()
+            ? fmt::format("{}:{}", m_options.host.empty() ? "localhost" : m_options.host,
+                          m_options.port ? m_options.port : 3306)
+            : m_options.socket;
     if (is_connection_failure(code)) {
       Error error(ErrorKind::unreachable,
                   fmt::format("cannot connect to the MySQL server: {}", m_connect_error));
@@ -684,7 +701,8 @@ class MysqlEngine final : public Engine {
       return error;
     }
     if (is_auth_failure(code)) {
-      Error error(ErrorKind::auth, fmt::format("the server refused the login: {}", m_connect_error));
+      Error error(ErrorKind::auth,
+                  fmt::format("the server refused the login: {}", m_connect_error));
       error.where = m_url.redacted();
       error.code = engine_code(code, m_connect_sqlstate);
       error.hint = code == ER_DBACCESS_DENIED_ERROR
@@ -704,6 +722,7 @@ class MysqlEngine final : public Engine {
   }
 
   void after_connect() {
+    m_mariadb = lower(mysql_get_server_info(m_conn)).find("mariadb") != std::string::npos;
     std::vector<Row> rows = query("SELECT @@max_allowed_packet");
     if (!rows.empty() && rows[0][0]) {
       const std::string& text = *rows[0][0];
@@ -889,8 +908,8 @@ class MysqlEngine final : public Engine {
       Error error(ErrorKind::failure,
                   fmt::format("statement of {} ({} bytes) is larger than the server's "
                               "max_allowed_packet of {} ({} bytes)",
-                              megabytes(text.size()), text.size(),
-                              megabytes(m_server_max_packet), m_server_max_packet));
+                              megabytes(text.size()), text.size(), megabytes(m_server_max_packet),
+                              m_server_max_packet));
       error.where = where_line(script, statement.line);
       error.statement = quoted_statement(text);
       error.statements_done = done;
@@ -942,8 +961,8 @@ class MysqlEngine final : public Engine {
     if (words[0] != "SET") return false;
     if (words.size() < 2) return false;
     static const std::set<std::string, std::less<>> k_not_session = {
-        "GLOBAL", "PERSIST", "PERSIST_ONLY", "PASSWORD", "ROLE", "DEFAULT", "TRANSACTION",
-        "STATEMENT"};
+        "GLOBAL", "PERSIST", "PERSIST_ONLY", "PASSWORD",
+        "ROLE",   "DEFAULT", "TRANSACTION",  "STATEMENT"};
     if (k_not_session.contains(words[1])) return false;
     return std::none_of(words.begin(), words.end(), [](const std::string& w) {
       return w == "AUTOCOMMIT" || w == "@@AUTOCOMMIT" || w == "@@SESSION.AUTOCOMMIT" ||
@@ -982,6 +1001,7 @@ class MysqlEngine final : public Engine {
   MYSQL* m_conn = nullptr;
   std::string m_lock_name;
   bool m_lock_held = false;
+  bool m_mariadb = true;
   bool m_release_at_end = false;
   unsigned long m_server_max_packet = 0;
   unsigned m_last_errno = 0;

@@ -18,8 +18,19 @@
 //
 // MySQL commits DDL implicitly, so transactional_ddl() is false: the runner guards each migration
 // with a `failed` ledger row instead, and wraps only pure-DML scripts (rolls_back()) in a
-// transaction. The migration lock is the named lock GET_LOCK('dbinit:<database>'), held by the
-// session.
+// transaction. rolls_back() reads statement text only: DML on a non-transactional table (MyISAM)
+// is not undone by a rollback, and it cannot tell. The migration lock is the named lock
+// GET_LOCK('dbinit:<database>') (hashed when longer than 64 characters), held by the session and
+// so released by the server when a killed process's connection closes.
+//
+// restore() runs mysqldump / mariadb-dump output into the URL's database whatever the dump's
+// database was called: CREATE DATABASE and DROP DATABASE statements are skipped, the first USE is
+// skipped and a USE of a second database is refused (dbinit restores one database). A statement
+// larger than the server's max_allowed_packet is refused with advice to raise it; the client side
+// accepts up to 1 GB. schema() is SHOW CREATE output for tables, routines, views (after the views
+// they read) and triggers, in name order, without DEFINER clauses and AUTO_INCREMENT counters;
+// events are not included. check_foreign_keys() does nothing: MySQL does not re-check existing
+// rows when foreign_key_checks is turned back on, and has no statement that would.
 
 #include <memory>
 

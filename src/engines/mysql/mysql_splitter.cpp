@@ -8,9 +8,13 @@ namespace dbinit {
 
 namespace {
 
-bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool is_blank(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
-char upper(char c) { return static_cast<char>(std::toupper(static_cast<unsigned char>(c))); }
+char upper(char c) {
+  return static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+}
 
 // `--` starts a comment only when followed by a space or control character (or the end), as in
 // the server: `1--1` is arithmetic.
@@ -53,7 +57,8 @@ std::size_t parse_delimiter_command(std::string_view sql, std::size_t i, int lin
   while (j < line_end && !is_blank(sql[j])) ++j;
   std::string_view value = sql.substr(start, j - start);
   // A quoted delimiter (`DELIMITER '$$'`) is written without its quotes, as the client does.
-  if (value.size() >= 2 && (value.front() == '\'' || value.front() == '"' || value.front() == '`') &&
+  if (value.size() >= 2 &&
+      (value.front() == '\'' || value.front() == '"' || value.front() == '`') &&
       value.back() == value.front()) {
     value = value.substr(1, value.size() - 2);
   }
@@ -240,7 +245,9 @@ class Splitter {
 
 }  // namespace
 
-std::vector<MysqlStatement> split_mysql_script(std::string_view sql) { return Splitter(sql).run(); }
+std::vector<MysqlStatement> split_mysql_script(std::string_view sql) {
+  return Splitter(sql).run();
+}
 
 std::vector<std::string> mysql_leading_words(std::string_view sql, std::size_t count) {
   std::vector<std::string> words;

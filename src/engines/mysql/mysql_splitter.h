@@ -6,13 +6,17 @@
 //
 // - `DELIMITER xx` lines (a client command, case-insensitive, first thing on a line) change the
 //   statement delimiter; they are not sent to the server. Stored programs are written in
-//   `DELIMITER ;;` or `DELIMITER $$` blocks.
+//   `DELIMITER ;;` or `DELIMITER $$` blocks. Unlike the client, a DELIMITER line also ends a
+//   statement that lacks its delimiter instead of becoming part of its text.
 // - Delimiters inside '...' and "..." strings (backslash escapes and doubled quotes), `backticked`
 //   identifiers, `# ...` and `-- ...` comments (`--` followed by a space or control character) and
 //   `/* ... */` comments do not end a statement.
 // - Executable comments `/*! ... */`, `/*!50003 ... */` and MariaDB's `/*M!100100 ... */` stay in
 //   the statement text, since the server executes them; a delimiter inside one does not end the
-//   statement (mysqldump writes `/*!40101 SET ... */;` with the delimiter after the comment).
+//   statement (mysqldump writes `/*!40101 SET ... */;` with the delimiter after the comment; the
+//   client would split there and send the server half a comment).
+// - mariadb-dump's first line, the client command `/*M!999999\- enable the sandbox mode */`, is
+//   skipped like a DELIMITER line.
 // - Comments before a statement are not part of it; text that holds only comments and blanks is no
 //   statement. The delimiter itself is not part of the statement text.
 //

@@ -171,7 +171,11 @@ std::string pg_clean_message(std::string_view message) {
     while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.remove_suffix(1);
     if (!line.empty()) {
       if (!out.empty()) out += "; ";
-      out += line;
+      // The server pads its severity (`FATAL:  password authentication failed`).
+      for (std::size_t i = 0; i < line.size(); ++i) {
+        if (line[i] == ' ' && i > 0 && line[i - 1] == ' ' && i >= 2 && line[i - 2] == ':') continue;
+        out += line[i];
+      }
     }
     pos = end + 1;
   }

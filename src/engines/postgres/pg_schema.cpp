@@ -26,7 +26,8 @@ std::string not_extension_member(std::string_view catalog, std::string_view oid)
       catalog, oid);
 }
 
-constexpr std::string_view k_qualified_class = "quote_ident(n.nspname) || '.' || quote_ident(c.relname)";
+constexpr std::string_view k_qualified_class =
+    "quote_ident(n.nspname) || '.' || quote_ident(c.relname)";
 
 std::vector<std::vector<std::string>> rows(const PgConnection& conn, const std::string& sql,
                                            const std::string& where) {
@@ -123,6 +124,8 @@ void append_views(std::string& out, const PgConnection& conn, const std::string&
   }
 }
 
+std::string schema_text(const PgConnection& conn, const std::string& where);
+
 void append_tables(std::string& out, const PgConnection& conn, const std::string& where) {
   std::string sql = fmt::format(
       "SELECT {0}, c.relkind::text, c.relispartition, "
@@ -187,9 +190,38 @@ bool pg_has_user_objects(const PgConnection& conn, const std::string& where) {
 }
 
 std::string pg_schema(const PgConnection& conn, const std::string& where) {
+  // With an empty search_path the server qualifies every name it prints (types in defaults,
+  // tables in views and foreign keys), as pg_dump does: the text means the same whatever the
+  // session that runs it, and does not depend on this session's search_path. SET LOCAL needs a
+  // transaction; inside the caller's, the old value is put back afterwards.
+  bool own_transaction = PQtransactionStatus(conn.get()) == PQTRANS_IDLE;
+  if (own_transaction) conn.exec("BEGIN", "reading the schema failed", where);
+  PgResult saved =
+      conn.exec("SELECT current_setting('search_path')", "reading the schema failed", where);
+  std::string search_path = pg_text(saved.get(), 0, 0);
   std::string out;
-  std::string user_types = fmt::format("{} AND {}", k_user_namespace,
-                                       not_extension_member("pg_type", "t.oid"));
+  try {
+    conn.exec("SELECT set_config('search_path', '', true)", "reading the schema failed", where);
+    out = schema_text(conn, where);
+  } catch (...) {
+    if (own_transaction) PQclear(PQexec(conn.get(), "ROLLBACK"));
+    throw;
+  }
+  if (own_transaction) {
+    conn.exec("ROLLBACK", "reading the schema failed", where);
+  } else {
+    conn.exec("SELECT set_config('search_path', $1, true)", {search_path},
+              "reading the schema failed", where);
+  }
+  return out;
+}
+
+namespace {
+
+std::string schema_text(const PgConnection& conn, const std::string& where) {
+  std::string out;
+  std::string user_types =
+      fmt::format("{} AND {}", k_user_namespace, not_extension_member("pg_type", "t.oid"));
   std::string type_name = "quote_ident(n.nspname) || '.' || quote_ident(t.typname)";
 
   append_statements(
@@ -206,17 +238,16 @@ std::string pg_schema(const PgConnection& conn, const std::string& where) {
       where);
 
   // Types: enums, then domains (which may use enums), composite types and ranges.
-  append_statements(
-      out, conn,
-      fmt::format("SELECT 'CREATE TYPE ' || {0} || ' AS ENUM (' || "
-                  "coalesce(string_agg(quote_literal(e.enumlabel), ', ' "
-                  "ORDER BY e.enumsortorder), '') || ')' "
-                  "FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
-                  "LEFT JOIN pg_enum e ON e.enumtypid = t.oid "
-                  "WHERE t.typtype = 'e' AND {1} GROUP BY n.nspname, t.typname "
-                  "ORDER BY n.nspname, t.typname",
-                  type_name, user_types),
-      where);
+  append_statements(out, conn,
+                    fmt::format("SELECT 'CREATE TYPE ' || {0} || ' AS ENUM (' || "
+                                "coalesce(string_agg(quote_literal(e.enumlabel), ', ' "
+                                "ORDER BY e.enumsortorder), '') || ')' "
+                                "FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
+                                "LEFT JOIN pg_enum e ON e.enumtypid = t.oid "
+                                "WHERE t.typtype = 'e' AND {1} GROUP BY n.nspname, t.typname "
+                                "ORDER BY n.nspname, t.typname",
+                                type_name, user_types),
+                    where);
   append_statements(
       out, conn,
       fmt::format("SELECT 'CREATE DOMAIN ' || {0} || ' AS ' || "
@@ -241,15 +272,14 @@ std::string pg_schema(const PgConnection& conn, const std::string& where) {
                   "WHERE c.relkind = 'c' AND {1} AND {2} ORDER BY n.nspname, c.relname",
                   k_qualified_class, k_user_namespace, not_extension_member("pg_class", "c.oid")),
       where);
-  append_statements(
-      out, conn,
-      fmt::format("SELECT 'CREATE TYPE ' || {0} || ' AS RANGE (subtype = ' || "
-                  "format_type(r.rngsubtype, NULL) || ')' "
-                  "FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
-                  "JOIN pg_range r ON r.rngtypid = t.oid "
-                  "WHERE t.typtype = 'r' AND {1} ORDER BY n.nspname, t.typname",
-                  type_name, user_types),
-      where);
+  append_statements(out, conn,
+                    fmt::format("SELECT 'CREATE TYPE ' || {0} || ' AS RANGE (subtype = ' || "
+                                "format_type(r.rngsubtype, NULL) || ')' "
+                                "FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
+                                "JOIN pg_range r ON r.rngtypid = t.oid "
+                                "WHERE t.typtype = 'r' AND {1} ORDER BY n.nspname, t.typname",
+                                type_name, user_types),
+                    where);
 
   // Sequences, except those behind identity columns (the column definition creates them).
   append_statements(
@@ -308,16 +338,15 @@ std::string pg_schema(const PgConnection& conn, const std::string& where) {
                   k_user_namespace, k_not_dbinit, not_extension_member("pg_class", "c.oid")),
       where);
   bool has_trigger_parent = PQserverVersion(conn.get()) >= 130000;
-  append_statements(
-      out, conn,
-      fmt::format("SELECT pg_get_triggerdef(g.oid) FROM pg_trigger g "
-                  "JOIN pg_class c ON c.oid = g.tgrelid "
-                  "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                  "WHERE NOT g.tgisinternal {0} AND {1} AND {2} "
-                  "ORDER BY n.nspname, c.relname, g.tgname",
-                  has_trigger_parent ? "AND g.tgparentid = 0" : "", k_user_namespace,
-                  not_extension_member("pg_class", "c.oid")),
-      where);
+  append_statements(out, conn,
+                    fmt::format("SELECT pg_get_triggerdef(g.oid) FROM pg_trigger g "
+                                "JOIN pg_class c ON c.oid = g.tgrelid "
+                                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                "WHERE NOT g.tgisinternal {0} AND {1} AND {2} "
+                                "ORDER BY n.nspname, c.relname, g.tgname",
+                                has_trigger_parent ? "AND g.tgparentid = 0" : "", k_user_namespace,
+                                not_extension_member("pg_class", "c.oid")),
+                    where);
   // serial columns: the sequence belongs to its column.
   append_statements(
       out, conn,
@@ -349,5 +378,7 @@ std::string pg_schema(const PgConnection& conn, const std::string& where) {
       where);
   return out;
 }
+
+}  // namespace
 
 }  // namespace dbinit

@@ -1,7 +1,7 @@
 #include "engines/postgres/pg_splitter.h"
 
-#include <cstring>
 #include <strings.h>
+#include <cstring>
 
 namespace dbinit {
 
@@ -21,11 +21,12 @@ bool is_blank(char c) {
 }
 
 bool word_is(std::string_view word, const char* keyword) {
-  return word.size() == std::strlen(keyword) &&
-         strncasecmp(word.data(), keyword, word.size()) == 0;
+  return word.size() == std::strlen(keyword) && strncasecmp(word.data(), keyword, word.size()) == 0;
 }
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 }  // namespace
 
@@ -185,10 +186,10 @@ PgStatement PgScanner::next_statement() {
         }
       }
       ++identifier_count;
-      bool function_body = identifiers[0] == 'c' &&
-                           (identifiers[1] == 'f' || identifiers[1] == 'p' ||
-                            (identifiers[1] == 'o' && identifiers[2] == 'r' &&
-                             (identifiers[3] == 'f' || identifiers[3] == 'p')));
+      bool function_body =
+          identifiers[0] == 'c' && (identifiers[1] == 'f' || identifiers[1] == 'p' ||
+                                    (identifiers[1] == 'o' && identifiers[2] == 'r' &&
+                                     (identifiers[3] == 'f' || identifiers[3] == 'p')));
       if (function_body && paren_depth == 0) {
         if (word_is(word, "begin")) {
           ++begin_depth;

@@ -1,11 +1,11 @@
 #include "engines/postgres/postgres_engine.h"
 
+#include <strings.h>
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <span>
-#include <strings.h>
 
 #include <fmt/format.h>
 
@@ -44,8 +44,8 @@ constexpr std::string_view k_create_meta = R"(CREATE TABLE IF NOT EXISTS dbinit_
 
 constexpr std::string_view k_environment_key = "environment";
 
-// pg_dump writes COPY blocks at most this far apart, so restores send statements in batches of
-// about this size: one round trip each, and a bounded query string.
+// A restore sends the statements between COPY blocks in batches of about this size: one round
+// trip per batch, and a query string of bounded size however large the dump.
 constexpr std::size_t k_restore_batch_bytes = 1 << 20;
 constexpr std::size_t k_copy_chunk_bytes = 1 << 18;
 
@@ -93,6 +93,14 @@ bool is_transaction_control(std::string_view statement) {
   return words == "begin" || words == "begin transaction" || words == "begin work" ||
          words == "start transaction" || words == "commit" || words == "commit transaction" ||
          words == "commit work" || words == "end" || words == "end transaction";
+}
+
+// `250ms`, `5s`, `1.5s`.
+std::string describe_timeout(std::chrono::milliseconds timeout) {
+  long long ms = timeout.count();
+  if (ms < 1000) return fmt::format("{}ms", ms);
+  if (ms % 1000 == 0) return fmt::format("{}s", ms / 1000);
+  return fmt::format("{:.1f}s", static_cast<double>(ms) / 1000.0);
 }
 
 int count_lines(std::string_view text) {
@@ -215,7 +223,8 @@ class PostgresEngine final : public Engine {
   bool in_transaction() const;
   bool client_utf8() const;
   [[noreturn]] void throw_connect_error(const PgConnectError& failure) const;
-  void create_database(const std::string& database);
+  /// Creates `database`; false when another process created it first.
+  bool create_database(const std::string& database);
   bool table_exists(std::string_view table) const;
   /// Takes the advisory lock: transaction-scoped when `transaction`, else session-scoped.
   void take_lock(bool transaction, std::chrono::milliseconds timeout);
@@ -264,11 +273,12 @@ void PostgresEngine::throw_connect_error(const PgConnectError& failure) const {
   switch (failure.failure) {
     case PgConnectFailure::auth: {
       Error error(ErrorKind::auth,
-                  fmt::format("PostgreSQL rejected the credentials of role '{}': {}",
-                              failure.user, failure.message));
+                  fmt::format("PostgreSQL rejected the credentials of role '{}': {}", failure.user,
+                              failure.message));
       error.where = m_where;
-      error.hint = "check the user name and password in the URL (or DATABASE_URL_FILE) and the "
-                   "server's pg_hba.conf";
+      error.hint =
+          "check the user name and password in the URL (or DATABASE_URL_FILE) and the "
+          "server's pg_hba.conf";
       throw error;
     }
     case PgConnectFailure::invalid_option: {
@@ -296,8 +306,8 @@ OpenResult PostgresEngine::open(bool create) {
   OpenResult result = OpenResult::opened;
   if (failure && failure->failure == PgConnectFailure::missing_database) {
     if (!create) return OpenResult::missing;
-    create_database(failure->database);
-    result = OpenResult::created;
+    // A concurrent starter may win the race: then the database is merely opened.
+    if (create_database(failure->database)) result = OpenResult::created;
     failure = PgConnection::connect(m_url, nullptr, m_conn);
   }
   if (failure) throw_connect_error(*failure);
@@ -306,7 +316,7 @@ OpenResult PostgresEngine::open(bool create) {
   return result;
 }
 
-void PostgresEngine::create_database(const std::string& database) {
+bool PostgresEngine::create_database(const std::string& database) {
   // CREATE DATABASE runs from another database: `postgres`, which every cluster has unless
   // someone dropped it, else `template1`.
   PgConnection maintenance;
@@ -318,10 +328,10 @@ void PostgresEngine::create_database(const std::string& database) {
 
   std::string sql = "CREATE DATABASE " + pg_quote_identifier(database);
   PgResult result(PQexec(maintenance.get(), sql.c_str()));
-  if (PQresultStatus(result.get()) == PGRES_COMMAND_OK) return;
+  if (PQresultStatus(result.get()) == PGRES_COMMAND_OK) return true;
   std::string state = pg_error_field(result.get(), PG_DIAG_SQLSTATE);
   // 42P04: another process created it meanwhile; 23505: the same race, lost inside the catalog.
-  if (state == "42P04" || state == "23505") return;
+  if (state == "42P04" || state == "23505") return false;
   std::string message = pg_error_field(result.get(), PG_DIAG_MESSAGE_PRIMARY);
   if (message.empty()) message = pg_clean_message(PQerrorMessage(maintenance.get()));
   const char* user = PQuser(maintenance.get());
@@ -333,10 +343,10 @@ void PostgresEngine::create_database(const std::string& database) {
                             database, role, message));
     error.where = m_where;
     error.code = "SQLSTATE 42501";
-    error.hint = fmt::format("grant it (ALTER ROLE {} CREATEDB) or create the database by hand "
-                             "(CREATE DATABASE {} OWNER {})",
-                             pg_quote_identifier(role), pg_quote_identifier(database),
-                             pg_quote_identifier(role));
+    error.hint = fmt::format(
+        "grant it (ALTER ROLE {} CREATEDB) or create the database by hand "
+        "(CREATE DATABASE {} OWNER {})",
+        pg_quote_identifier(role), pg_quote_identifier(database), pg_quote_identifier(role));
     throw error;
   }
   Error error(ErrorKind::failure,
@@ -360,8 +370,16 @@ std::string PostgresEngine::server_version() {
 }
 
 bool PostgresEngine::table_exists(std::string_view table) const {
-  PgResult result = conn().exec("SELECT to_regclass($1) IS NOT NULL", {std::string(table)},
-                                "looking for the ledger failed", m_where);
+  // A scan of pg_class rather than to_regclass(): to_regclass() answers from the backend's catalog
+  // cache, which may still hold "no such table" from before the lock was taken while another
+  // dbinit created the ledger (the cache is refreshed at transaction start and when a relation is
+  // locked, and an advisory lock is neither). A scan sees what is committed, and the queries that
+  // follow lock the table, which refreshes the cache.
+  PgResult result = conn().exec(
+      "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+      "ON n.oid = c.relnamespace WHERE c.relname = $1 AND c.relkind IN ('r', 'p') "
+      "AND n.nspname = ANY (current_schemas(false)))",
+      {std::string(table)}, "looking for the ledger failed", m_where);
   return pg_text(result.get(), 0, 0) == "t";
 }
 
@@ -441,7 +459,9 @@ void PostgresEngine::begin_locked(std::chrono::milliseconds timeout) {
   }
 }
 
-void PostgresEngine::lock(std::chrono::milliseconds timeout) { take_lock(false, timeout); }
+void PostgresEngine::lock(std::chrono::milliseconds timeout) {
+  take_lock(false, timeout);
+}
 
 void PostgresEngine::take_lock(bool transaction, std::chrono::milliseconds timeout) {
   std::string_view function = transaction ? "pg_advisory_xact_lock" : "pg_advisory_lock";
@@ -468,8 +488,8 @@ void PostgresEngine::take_lock(bool transaction, std::chrono::milliseconds timeo
   }
   ExecStatusType status = PQresultStatus(result.get());
   std::string state = pg_error_field(result.get(), PG_DIAG_SQLSTATE);
-  bool acquired = status == PGRES_TUPLES_OK &&
-                  (timeout.count() > 0 || pg_text(result.get(), 0, 0) == "t");
+  bool acquired =
+      status == PGRES_TUPLES_OK && (timeout.count() > 0 || pg_text(result.get(), 0, 0) == "t");
   if (acquired) {
     if (!saved_timeout.empty()) {
       conn().exec("SELECT set_config('lock_timeout', $1, $2)",
@@ -487,8 +507,8 @@ void PostgresEngine::take_lock(bool transaction, std::chrono::milliseconds timeo
     if (transaction) rollback();
     Error error(ErrorKind::lock_timeout,
                 fmt::format("another process holds the migration lock on database \"{}\"; gave "
-                            "up after {} ms",
-                            m_database, timeout.count()));
+                            "up after {}",
+                            m_database, describe_timeout(timeout)));
     error.where = m_where;
     if (!state.empty()) error.code = "SQLSTATE " + state;
     error.detail = lock_holder();
@@ -515,10 +535,10 @@ std::string PostgresEngine::lock_holder() const {
       k_lock_key);
   PgResult result(PQexec(conn().get(), sql.c_str()));
   if (PQresultStatus(result.get()) != PGRES_TUPLES_OK || PQntuples(result.get()) == 0) return {};
-  return fmt::format("the lock is held by server process {} (application '{}', role '{}', client "
-                     "{})",
-                     pg_text(result.get(), 0, 0), pg_text(result.get(), 0, 1),
-                     pg_text(result.get(), 0, 3), pg_text(result.get(), 0, 2));
+  return fmt::format(
+      "the lock is held by server process {} (application '{}', role '{}', client {})",
+      pg_text(result.get(), 0, 0), pg_text(result.get(), 0, 1), pg_text(result.get(), 0, 3),
+      pg_text(result.get(), 0, 2));
 }
 
 void PostgresEngine::unlock() noexcept {
@@ -532,8 +552,8 @@ void PostgresEngine::unlock() noexcept {
 void PostgresEngine::commit() {
   if (PQtransactionStatus(conn().get()) == PQTRANS_INERROR) {
     rollback();
-    Error error(ErrorKind::failure, "cannot commit: an earlier statement failed and the "
-                                    "transaction was rolled back");
+    Error error(ErrorKind::failure,
+                "cannot commit: an earlier statement failed and the transaction was rolled back");
     error.where = m_where;
     throw error;
   }
@@ -650,8 +670,8 @@ Error PostgresEngine::sql_error(const PGresult* result, const Script& script, st
   int line = script.first_line + count_lines(script.sql.substr(0, line_offset));
   error.where = script_where(script, line);
   if (statement != nullptr) {
-    error.statement = std::string(script.sql.substr(statement->begin,
-                                                    statement->end - statement->begin));
+    error.statement =
+        std::string(script.sql.substr(statement->begin, statement->end - statement->begin));
   }
 
   std::string detail;
@@ -730,8 +750,7 @@ void PostgresEngine::restore(const Script& script) {
         error.statements_done = done;
         throw error;
       }
-      run_copy(script, statement,
-               script.sql.substr(data_begin, *data_end - data_begin),
+      run_copy(script, statement, script.sql.substr(data_begin, *data_end - data_begin),
                script.first_line + data_line - 1, done);
       scanner.seek(pos, data_line + lines);
       continue;
@@ -784,8 +803,8 @@ void PostgresEngine::run_copy(const Script& script, const PgStatement& statement
   error.statements_done = done_before;
   // `CONTEXT: COPY items, line 3, column price: "x"` names the data line.
   std::string context = pg_error_field(failed.get(), PG_DIAG_CONTEXT);
-  if (std::size_t at = context.find(", line "); context.starts_with("COPY ") &&
-                                                 at != std::string::npos) {
+  if (std::size_t at = context.find(", line ");
+      context.starts_with("COPY ") && at != std::string::npos) {
     int copy_line = std::atoi(context.c_str() + at + 7);
     if (copy_line > 0) error.where = script_where(script, data_line + copy_line - 1);
   }
@@ -814,8 +833,9 @@ void PostgresEngine::meta_command(const Script& script, std::string_view line_te
     error.where = script_where(script, line);
     error.statement = std::string(line_text);
     error.statements_done = done;
-    error.hint = "dump a single database (pg_dump without --create) or point dbinit at the "
-                 "database the dump connects to";
+    error.hint =
+        "dump a single database (pg_dump without --create) or point dbinit at the "
+        "database the dump connects to";
     throw error;
   }
   Error error(ErrorKind::failure,
@@ -824,8 +844,9 @@ void PostgresEngine::meta_command(const Script& script, std::string_view line_te
   error.where = script_where(script, line);
   error.statement = std::string(line_text);
   error.statements_done = done;
-  error.hint = "dbinit restores plain SQL and the \\connect, \\restrict and \\unrestrict lines "
-               "that pg_dump writes; remove the line or replace it with SQL";
+  error.hint =
+      "dbinit restores plain SQL and the \\connect, \\restrict and \\unrestrict lines "
+      "that pg_dump writes; remove the line or replace it with SQL";
   throw error;
 }
 

@@ -6,7 +6,8 @@
 
 namespace dbinit {
 
-/// Builds the postgres engine for `url` (url.engine == "postgres"). Does not connect: see Engine::open().
+/// Builds the postgres engine for `url` (url.engine == "postgres"). Does not connect: see
+/// Engine::open().
 std::unique_ptr<Engine> make_postgres_engine(const DatabaseUrl& url);
 
 }  // namespace dbinit

@@ -160,6 +160,74 @@ TEST(MysqlEngine, ConnectsThroughTheUnixSocket) {
   EXPECT_EQ(db->tables(), (std::vector<std::string>{"t"}));
 }
 
+TEST(MysqlEngine, UserWithoutPrivilegesGetsAnAuthErrorNamingTheUser) {
+  auto db = make_test_database("mysql");
+  const std::string user = "dbinit_limited_" + std::to_string(::getpid());
+  const std::string password = "limited-Pa55";
+  for (const char* host : {"%", "localhost"}) {
+    db->query("DROP USER IF EXISTS '" + user + "'@'" + host + "'");
+    db->query("CREATE USER '" + user + "'@'" + host + "' IDENTIFIED BY '" + password + "'");
+  }
+  DatabaseUrl url = parse_database_url(db->url());
+  const std::string limited = with_authority(db->url(), user + ":" + password + "@" + url.hosts);
+
+  // The database exists (query() created it) but the user may not use it.
+  Error existing = expect_error([&] { engine_for(limited)->open(false); });
+  EXPECT_EQ(existing.kind(), ErrorKind::auth) << existing.full_message();
+  EXPECT_NE(existing.code.find("1044"), std::string::npos) << existing.code;
+
+  // Creating a database needs a privilege the user lacks: the error says whom to grant what.
+  const std::string missing = with_authority(db->url(), user + ":" + password + "@" + url.hosts);
+  auto engine = engine_for(missing.substr(0, missing.rfind('/')) + "/" + url.database + "_nope");
+  Error create = expect_error([&] { engine->open(true); });
+  EXPECT_EQ(create.kind(), ErrorKind::auth) << create.full_message();
+  EXPECT_NE(create.full_message().find(user), std::string::npos) << create.full_message();
+  EXPECT_EQ(create.full_message().find(password), std::string::npos) << create.full_message();
+
+  for (const char* host : {"%", "localhost"}) {
+    db->query("DROP USER IF EXISTS '" + user + "'@'" + host + "'");
+  }
+}
+
+// The session's TLS cipher as the server sees it ("" for plain text), read through `engine`.
+std::string session_cipher(Engine& engine, TestDatabase& db) {
+  engine.execute(
+      {"DROP TABLE IF EXISTS tls_probe;\n"
+       "CREATE TABLE tls_probe AS SELECT VARIABLE_VALUE AS v FROM "
+       "information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'Ssl_cipher';",
+       "probe.sql", 1});
+  return db.query("SELECT v FROM tls_probe").at(0).at(0);
+}
+
+TEST(MysqlEngine, TlsModes) {
+  auto db = make_test_database("mysql");
+  Rows ssl = db->query("SELECT @@have_ssl, @@ssl_ca");
+  ASSERT_EQ(ssl.at(0).at(0), "YES")
+      << "the test server runs without TLS (testserver-mysql needs the openssl command)";
+  const std::string ca = ssl.at(0).at(1);
+  const std::string url = db->url();
+
+  auto plain = engine_for(url + "?ssl-mode=DISABLED");
+  plain->open(true);
+  EXPECT_EQ(session_cipher(*plain, *db), "");
+
+  auto required = engine_for(url + "?ssl-mode=REQUIRED");
+  required->open(true);
+  EXPECT_NE(session_cipher(*required, *db), "");
+
+  // The harness's certificate names 127.0.0.1 and localhost, signed by its own CA.
+  auto verified = engine_for(url + "?ssl-mode=VERIFY_IDENTITY&ssl-ca=" + ca);
+  verified->open(true);
+  EXPECT_NE(session_cipher(*verified, *db), "");
+
+  // The system's CAs did not sign the test server's certificate.
+  auto wrong_ca = engine_for(url + "?sslmode=VERIFY_CA&sslca=/etc/ssl/certs/ca-certificates.crt");
+  Error error = expect_error([&] { wrong_ca->open(true); });
+  EXPECT_EQ(error.kind(), ErrorKind::failure) << error.full_message();
+  EXPECT_NE(error.code.find("2026"), std::string::npos) << error.full_message();
+  EXPECT_NE(error.hint.find("ssl"), std::string::npos) << error.full_message();
+}
+
 TEST(MysqlEngine, UnknownParametersAreConfigErrors) {
   auto db = make_test_database("mysql");
   Error error = expect_error([&] { engine_for(db->url() + "?sslmode=REQUIRED&colour=blue"); });
@@ -252,16 +320,17 @@ TEST(MysqlEngine, LedgerRoundTrip) {
 TEST(MysqlEngine, FailingStatementNamesFileLineErrnoAndSqlstate) {
   Opened o;
   const std::string sql =
-      "-- Ünïcödé: naïve café ✓ 😀\n"                               // 1
-      "CREATE TABLE notes (id INT PRIMARY KEY, body TEXT);\n"        // 2
-      "\n"                                                           // 3
-      "INSERT INTO notes VALUES (1, 'héllo; wörld 😀\n"              // 4
-      "second line');\n"                                             // 5
-      "/* a comment; with a delimiter */\n"                          // 6
-      "INSERT INTO missing_table VALUES (1);\n"                      // 7
-      "INSERT INTO notes VALUES (2, 'never');\n";                    // 8
-  Error error = expect_error(
-      [&] { o.engine->execute({sql, "db/migrations/0003-add-notes.sql", 1}); });
+      "-- Ünïcödé: naïve café ✓ 😀\n"                           // 1
+      "CREATE TABLE notes (id INT PRIMARY KEY, body TEXT);\n"  // 2
+      "\n"                                                     // 3
+      "INSERT INTO notes VALUES (1, 'héllo; wörld 😀\n"         // 4
+      "second line');\n"                                       // 5
+      "/* a comment; with a delimiter */\n"                    // 6
+      "INSERT INTO missing_table VALUES (1);\n"                // 7
+      "INSERT INTO notes VALUES (2, 'never');\n";              // 8
+  Error error = expect_error([&] {
+    o.engine->execute({sql, "db/migrations/0003-add-notes.sql", 1});
+  });
   EXPECT_EQ(error.kind(), ErrorKind::failure);
   EXPECT_EQ(error.where, "db/migrations/0003-add-notes.sql line 7");
   EXPECT_EQ(error.code, "MySQL 1146, SQLSTATE 42S02");
@@ -287,7 +356,9 @@ TEST(MysqlEngine, SyntaxErrorReportsTheServerMessage) {
   EXPECT_EQ(error.code, "MySQL 1064, SQLSTATE 42000");
   EXPECT_EQ(error.statements_done, 0);
 
-  Error delimiter = expect_error([&] { o.engine->execute({"SELECT 1;\nDELIMITER\n", "y.sql", 1}); });
+  Error delimiter = expect_error([&] {
+    o.engine->execute({"SELECT 1;\nDELIMITER\n", "y.sql", 1});
+  });
   EXPECT_EQ(delimiter.where, "y.sql line 2");
 }
 
@@ -317,9 +388,10 @@ TEST(MysqlEngine, DelimiterBlocksForProceduresAndTriggers) {
 
   // An error raised inside a procedure is reported at the CALL's line.
   Error error = expect_error([&] {
-    o.engine->execute({"DELIMITER ;;\nCREATE PROCEDURE boom() BEGIN SELECT 1; SIGNAL SQLSTATE "
-                       "'45000' SET MESSAGE_TEXT = 'kaboom'; END;;\nDELIMITER ;\n\nCALL boom();",
-                       "0002-boom.sql", 1});
+    o.engine->execute(
+        {"DELIMITER ;;\nCREATE PROCEDURE boom() BEGIN SELECT 1; SIGNAL SQLSTATE "
+         "'45000' SET MESSAGE_TEXT = 'kaboom'; END;;\nDELIMITER ;\n\nCALL boom();",
+         "0002-boom.sql", 1});
   });
   EXPECT_EQ(error.where, "0002-boom.sql line 5");
   EXPECT_EQ(error.code, "MySQL 1644, SQLSTATE 45000");
@@ -338,8 +410,8 @@ TEST(MysqlEngine, ScriptUseDoesNotMoveTheLedger) {
   auto other = make_test_database("mysql");
   other->query("SELECT 1");  // creates it
   DatabaseUrl other_url = parse_database_url(other->url());
-  o.engine->execute({"USE `" + other_url.database + "`;\nCREATE TABLE elsewhere (a INT);",
-                     "0001-use.sql", 1});
+  o.engine->execute(
+      {"USE `" + other_url.database + "`;\nCREATE TABLE elsewhere (a INT);", "0001-use.sql", 1});
   o.engine->ensure_ledger();
   EXPECT_EQ(other->tables(), (std::vector<std::string>{"elsewhere"}));
   EXPECT_EQ(o.db->query("SELECT COUNT(*) FROM dbinit_migrations"), (Rows{{"0"}}));
@@ -350,15 +422,18 @@ TEST(MysqlEngine, RollsBackOnlyPureDml) {
   auto rolls_back = [&](std::string_view sql) { return o.engine->rolls_back({sql, "x.sql", 1}); };
   EXPECT_TRUE(rolls_back(""));
   EXPECT_TRUE(rolls_back("-- only a comment\n"));
-  EXPECT_TRUE(rolls_back("INSERT INTO t VALUES (1);\nUPDATE t SET a = 2;\nDELETE FROM t;\n"
-                         "REPLACE INTO t VALUES (3); SELECT * FROM t; SET @x = 1;\n"
-                         "WITH c AS (SELECT 1) SELECT * FROM c; SET NAMES utf8mb4"));
-  EXPECT_TRUE(rolls_back("/*!40101 SET @saved = @@character_set_client */;\n"
-                         "insert into t values ('CREATE TABLE x (a int)');"));
+  EXPECT_TRUE(
+      rolls_back("INSERT INTO t VALUES (1);\nUPDATE t SET a = 2;\nDELETE FROM t;\n"
+                 "REPLACE INTO t VALUES (3); SELECT * FROM t; SET @x = 1;\n"
+                 "WITH c AS (SELECT 1) SELECT * FROM c; SET NAMES utf8mb4"));
+  EXPECT_TRUE(
+      rolls_back("/*!40101 SET @saved = @@character_set_client */;\n"
+                 "insert into t values ('CREATE TABLE x (a int)');"));
   EXPECT_FALSE(rolls_back("INSERT INTO t VALUES (1);\nCREATE TABLE u (a INT);"));
   EXPECT_FALSE(rolls_back("ALTER TABLE t ADD COLUMN b INT"));
-  EXPECT_FALSE(rolls_back("/*!50003 CREATE*/ /*!50003 TRIGGER x BEFORE INSERT ON t FOR EACH ROW "
-                          "SET NEW.a = 1 */"));
+  EXPECT_FALSE(
+      rolls_back("/*!50003 CREATE*/ /*!50003 TRIGGER x BEFORE INSERT ON t FOR EACH ROW "
+                 "SET NEW.a = 1 */"));
   EXPECT_FALSE(rolls_back("TRUNCATE TABLE t"));
   EXPECT_FALSE(rolls_back("CALL p()"));
   EXPECT_FALSE(rolls_back("LOCK TABLES t WRITE; INSERT INTO t VALUES (1); UNLOCK TABLES;"));
@@ -375,7 +450,8 @@ TEST(MysqlEngine, DmlInATransactionRollsBackCompletely) {
   Opened o;
   o.engine->execute({"CREATE TABLE t (a INT PRIMARY KEY) ENGINE=InnoDB;", "0001.sql", 1});
   o.db->query("INSERT INTO t VALUES (1)");
-  const std::string dml = "INSERT INTO t VALUES (2);\nUPDATE t SET a = a + 10;\nINSERT INTO t VALUES (11);";
+  const std::string dml =
+      "INSERT INTO t VALUES (2);\nUPDATE t SET a = a + 10;\nINSERT INTO t VALUES (11);";
   ASSERT_TRUE(o.engine->rolls_back({dml, "0002.sql", 1}));
   std::string before = o.db->fingerprint();
   o.engine->begin();
@@ -446,17 +522,19 @@ TEST(MysqlEngine, SchemaIsStableAndLoadable) {
   o.engine->ensure_ledger();
   EXPECT_FALSE(o.engine->has_user_tables());
   o.engine->set_foreign_keys(false);  // b_child refers to a table created later
-  o.engine->execute({"CREATE TABLE b_child (id INT AUTO_INCREMENT PRIMARY KEY, parent INT,\n"
-                     "  FOREIGN KEY (parent) REFERENCES a_parent (id));\n",
-                     "0001.sql", 1});
+  o.engine->execute(
+      {"CREATE TABLE b_child (id INT AUTO_INCREMENT PRIMARY KEY, parent INT,\n"
+       "  FOREIGN KEY (parent) REFERENCES a_parent (id));\n",
+       "0001.sql", 1});
   EXPECT_TRUE(o.engine->has_user_tables());
   o.engine->set_foreign_keys(true);
-  o.engine->execute({"CREATE TABLE a_parent (id INT PRIMARY KEY);\n"
-                     "CREATE VIEW z_first AS SELECT id FROM a_parent;\n"
-                     "CREATE VIEW a_second AS SELECT id FROM z_first;\n"
-                     "INSERT INTO a_parent VALUES (1), (2);\n"
-                     "INSERT INTO b_child (parent) VALUES (1), (2);\n",
-                     "0002.sql", 1});
+  o.engine->execute(
+      {"CREATE TABLE a_parent (id INT PRIMARY KEY);\n"
+       "CREATE VIEW z_first AS SELECT id FROM a_parent;\n"
+       "CREATE VIEW a_second AS SELECT id FROM z_first;\n"
+       "INSERT INTO a_parent VALUES (1), (2);\n"
+       "INSERT INTO b_child (parent) VALUES (1), (2);\n",
+       "0002.sql", 1});
   std::string schema = o.engine->schema();
   EXPECT_EQ(schema.find("dbinit_"), std::string::npos) << schema;
   EXPECT_EQ(schema.find("AUTO_INCREMENT="), std::string::npos) << schema;
@@ -473,8 +551,9 @@ TEST(MysqlEngine, SchemaIsStableAndLoadable) {
   o.engine->execute({"INSERT INTO b_child (parent) VALUES (99);", "x.sql", 1});
   o.engine->set_foreign_keys(true);
   o.engine->check_foreign_keys();  // documented no-op
-  Error error = expect_error(
-      [&] { o.engine->execute({"INSERT INTO b_child (parent) VALUES (98);", "y.sql", 1}); });
+  Error error = expect_error([&] {
+    o.engine->execute({"INSERT INTO b_child (parent) VALUES (98);", "y.sql", 1});
+  });
   EXPECT_EQ(error.code, "MySQL 1452, SQLSTATE 23000");
 }
 
@@ -489,8 +568,8 @@ void ensure_packet_size(TestDatabase& db, long long bytes) {
 
 std::vector<std::string> dump_command(const TestDatabase& db, const std::string& file) {
   DatabaseUrl url = parse_database_url(db.url());
-  std::vector<std::string> argv = {"mariadb-dump", "--no-defaults",
-                                   "--user=" + url.user, "--password=" + url.password};
+  std::vector<std::string> argv = {"mariadb-dump", "--no-defaults", "--user=" + url.user,
+                                   "--password=" + url.password};
   std::string host = url.hosts;
   std::size_t colon = host.rfind(':');
   if (!url.param("socket").empty()) {
@@ -557,8 +636,9 @@ CALL add_person('via procedure');
   original.db->query(
       "INSERT INTO big VALUES (1, REPEAT(CONCAT('x\\'y\\\\z \"q\" 😀', CHAR(0), '\\n;'), "
       "17 * 1024 * 1024 / 16)), (2, 'small')");
-  ASSERT_GT(std::stoll(original.db->query("SELECT LENGTH(payload) FROM big WHERE id = 1").at(0).at(0)),
-            16LL * 1024 * 1024);
+  ASSERT_GT(
+      std::stoll(original.db->query("SELECT LENGTH(payload) FROM big WHERE id = 1").at(0).at(0)),
+      16LL * 1024 * 1024);
 
   TempDir dir;
   const std::string file = (dir.path() / "dump.sql").string();
@@ -609,8 +689,8 @@ TEST(MysqlEngine, RestoreMapsTheDumpsDatabaseOntoTheTarget) {
             (Rows{{"0"}}));
 
   Error error = expect_error([&] {
-    o.engine->restore({"USE `one`;\nCREATE TABLE u (a INT);\nUSE `two`;\nCREATE TABLE v (a INT);",
-                       "all.sql", 1});
+    o.engine->restore(
+        {"USE `one`;\nCREATE TABLE u (a INT);\nUSE `two`;\nCREATE TABLE v (a INT);", "all.sql", 1});
   });
   EXPECT_EQ(error.where, "all.sql line 3");
   EXPECT_NE(error.message().find("`two`"), std::string::npos) << error.message();

@@ -4,12 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <string>
-#include <unistd.h>
+#include <thread>
 
 #include "engines/engine.h"
 #include "engines/url.h"
@@ -247,9 +248,9 @@ TEST_F(PostgresEngineTest, MultiHostUrlFallsThroughToAWritableServer) {
   m_db->query("SELECT 1");  // creates the database
   DatabaseUrl base = parse_database_url(m_db->url());
   std::string hosts = "127.0.0.1:1," + base.hosts;
-  auto engine = engine_for(url_with(m_db->url(), base.user, base.password, database_name(*m_db),
-                                    hosts) +
-                           "?target_session_attrs=read-write&connect_timeout=5");
+  auto engine =
+      engine_for(url_with(m_db->url(), base.user, base.password, database_name(*m_db), hosts) +
+                 "?target_session_attrs=read-write&connect_timeout=5");
   EXPECT_EQ(engine->open(false), OpenResult::opened);
   engine->execute({"CREATE TABLE reached (x int);", "test.sql", 1});
   EXPECT_EQ(m_db->tables(), (std::vector<std::string>{"reached"}));
@@ -395,9 +396,10 @@ TEST_F(PostgresEngineTest, TransactionLockMakesTheSecondStarterWaitThenTimeOut) 
   first->commit();
   second->begin_locked(milliseconds(300));
   // lock_timeout is back to its old value for the migrations themselves.
-  second->execute({"DO $$ BEGIN IF current_setting('lock_timeout') <> '0' THEN RAISE EXCEPTION "
-                   "'lock_timeout leaked: %', current_setting('lock_timeout'); END IF; END $$;",
-                   "t.sql", 1});
+  second->execute(
+      {"DO $$ BEGIN IF current_setting('lock_timeout') <> '0' THEN RAISE EXCEPTION "
+       "'lock_timeout leaked: %', current_setting('lock_timeout'); END IF; END $$;",
+       "t.sql", 1});
   second->commit();
 
   // Zero means "do not wait".
@@ -411,12 +413,47 @@ TEST_F(PostgresEngineTest, TransactionLockMakesTheSecondStarterWaitThenTimeOut) 
   second->rollback();
 }
 
+TEST_F(PostgresEngineTest, LedgerWrittenWhileWaitingForTheLockIsSeenUnderIt) {
+  auto waiter = open_engine();
+  auto holder = open_engine();
+  // The waiter has looked for the ledger before (the runner does, to see whether there is work).
+  EXPECT_EQ(waiter->read_ledger(), std::nullopt);
+  EXPECT_EQ(waiter->recorded_environment(), std::nullopt);
+
+  holder->begin_locked(milliseconds(1000));
+  holder->ensure_ledger();
+  holder->execute({"CREATE TABLE t (x int);", "0001-t.sql", 1});
+  holder->record(entry("1"));
+  holder->record_environment("staging");
+
+  std::optional<std::vector<LedgerEntry>> seen;
+  std::optional<std::string> environment;
+  std::string failure;
+  std::thread second([&] {
+    try {
+      waiter->begin_locked(milliseconds(10000));
+      seen = waiter->read_ledger();
+      environment = waiter->recorded_environment();
+      waiter->rollback();
+    } catch (const Error& error) {
+      failure = error.full_message();
+    }
+  });
+  std::this_thread::sleep_for(milliseconds(300));
+  holder->commit();
+  second.join();
+  EXPECT_EQ(failure, "");
+  ASSERT_TRUE(seen.has_value());
+  ASSERT_EQ(seen->size(), 1u);
+  EXPECT_EQ(seen->front().version, "1");
+  EXPECT_EQ(environment, "staging");
+}
+
 TEST_F(PostgresEngineTest, SessionLockBlocksOtherStartersUntilUnlocked) {
   auto first = open_engine();
   auto second = open_engine();
   first->lock(milliseconds(1000));
-  EXPECT_EQ(expect_error([&] { second->lock(milliseconds(200)); }).kind(),
-            ErrorKind::lock_timeout);
+  EXPECT_EQ(expect_error([&] { second->lock(milliseconds(200)); }).kind(), ErrorKind::lock_timeout);
   // Session and transaction locks use the same key.
   EXPECT_EQ(expect_error([&] { second->begin_locked(milliseconds(200)); }).kind(),
             ErrorKind::lock_timeout);
@@ -428,9 +465,10 @@ TEST_F(PostgresEngineTest, SessionLockBlocksOtherStartersUntilUnlocked) {
   first->unlock();
 
   second->lock(milliseconds(200));
-  second->execute({"DO $$ BEGIN IF current_setting('lock_timeout') <> '0' THEN RAISE EXCEPTION "
-                   "'lock_timeout leaked'; END IF; END $$;",
-                   "t.sql", 1});
+  second->execute(
+      {"DO $$ BEGIN IF current_setting('lock_timeout') <> '0' THEN RAISE EXCEPTION "
+       "'lock_timeout leaked'; END IF; END $$;",
+       "t.sql", 1});
   second->unlock();
   second->unlock();  // not held: harmless
 }
@@ -459,12 +497,12 @@ TEST_F(PostgresEngineTest, ClosingTheConnectionReleasesTheSessionLock) {
 
 // Non-ASCII text before the failing line: the server reports character positions, not bytes.
 constexpr std::string_view k_unicode_prelude =
-    "-- Ünïcödé: 日本語のコメント ✓\n"                                        // 1
-    "CREATE TABLE people (id int PRIMARY KEY, name text NOT NULL);\n"        // 2
-    "INSERT INTO people VALUES (1, 'ñandú — 日本語');\n"                     // 3
-    "/* nested /* comment */ with ünïcode; */\n"                             // 4
-    "INSERT INTO people VALUES (2, E'it''s \\'quoted\\' ; ✓');\n"            // 5
-    "SELECT 'äöü;' AS x,\n";                                                 // 6
+    "-- Ünïcödé: 日本語のコメント ✓\n"                                 // 1
+    "CREATE TABLE people (id int PRIMARY KEY, name text NOT NULL);\n"  // 2
+    "INSERT INTO people VALUES (1, 'ñandú — 日本語');\n"               // 3
+    "/* nested /* comment */ with ünïcode; */\n"                       // 4
+    "INSERT INTO people VALUES (2, E'it''s \\'quoted\\' ; ✓');\n"      // 5
+    "SELECT 'äöü;' AS x,\n";                                           // 6
 
 TEST_F(PostgresEngineTest, ErrorNamesFileLineSqlstateAndMessage) {
   auto engine = open_engine();
@@ -535,7 +573,7 @@ TEST_F(PostgresEngineTest, ErrorHintAndContextAreInTheDetail) {
 TEST_F(PostgresEngineTest, SyntaxErrorInAutocommitNamesItsLine) {
   auto engine = open_engine();
   std::string sql(k_unicode_prelude);
-  sql += "       1 AS y;\n";            // 7
+  sql += "       1 AS y;\n";              // 7
   sql += "CREATE TABEL oops (x int);\n";  // 8
   Error error = expect_error([&] { engine->execute({sql, "0006-typo.sql", 1}); });
   EXPECT_EQ(error.where, "0006-typo.sql line 8");
@@ -547,10 +585,11 @@ TEST_F(PostgresEngineTest, SyntaxErrorInAutocommitNamesItsLine) {
 
 TEST_F(PostgresEngineTest, NoTransactionScriptRunsStatementByStatement) {
   auto engine = open_engine();
-  engine->execute({"CREATE TYPE mood AS ENUM ('sad', 'ok');\n"
-                   "CREATE TABLE items (id int, name text, feeling mood);\n"
-                   "INSERT INTO items SELECT g, 'item ' || g, 'ok' FROM generate_series(1, 100) g;",
-                   "0001-setup.sql", 1});
+  engine->execute(
+      {"CREATE TYPE mood AS ENUM ('sad', 'ok');\n"
+       "CREATE TABLE items (id int, name text, feeling mood);\n"
+       "INSERT INTO items SELECT g, 'item ' || g, 'ok' FROM generate_series(1, 100) g;",
+       "0001-setup.sql", 1});
   std::string sql =
       "-- dbinit:no-transaction\n"
       "CREATE INDEX CONCURRENTLY items_name ON items (name);\n"
@@ -638,8 +677,8 @@ TEST_F(PostgresEngineTest, HasUserTablesSeesViewsFunctionsAndTypes) {
   EXPECT_TRUE(engine->has_user_tables());
   engine->execute({"DROP FUNCTION f(); CREATE TYPE color AS ENUM ('red');", "t.sql", 1});
   EXPECT_TRUE(engine->has_user_tables());
-  engine->execute({"DROP TYPE color; CREATE SCHEMA other; CREATE VIEW other.v AS SELECT 1 AS x;",
-                   "v.sql", 1});
+  engine->execute(
+      {"DROP TYPE color; CREATE SCHEMA other; CREATE VIEW other.v AS SELECT 1 AS x;", "v.sql", 1});
   EXPECT_TRUE(engine->has_user_tables());
   engine->execute({"DROP VIEW other.v;", "d.sql", 1});
   EXPECT_FALSE(engine->has_user_tables());
@@ -829,12 +868,13 @@ TEST_F(PostgresEngineTest, RestoreRefusesUnknownMetaCommandsNamingTheLine) {
   auto engine = open_engine();
   engine->begin();
   Error error = expect_error([&] {
-    engine->restore({"\\restrict abc123\n"
-                     "CREATE TABLE a (x int);\n"
-                     "\n"
-                     "\\set ON_ERROR_STOP on\n"
-                     "CREATE TABLE b (x int);\n",
-                     "db/init/init.sql", 1});
+    engine->restore(
+        {"\\restrict abc123\n"
+         "CREATE TABLE a (x int);\n"
+         "\n"
+         "\\set ON_ERROR_STOP on\n"
+         "CREATE TABLE b (x int);\n",
+         "db/init/init.sql", 1});
   });
   engine->rollback();
   EXPECT_EQ(error.kind(), ErrorKind::failure);
@@ -856,8 +896,9 @@ TEST_F(PostgresEngineTest, RestoreFollowsConnectToTheSameDatabaseOnly) {
   EXPECT_EQ(m_db->tables(), (std::vector<std::string>{"a", "b"}));
 
   engine->begin();
-  Error error = expect_error(
-      [&] { engine->restore({"CREATE TABLE c (x int);\n\\connect other_db\n", "init.sql", 1}); });
+  Error error = expect_error([&] {
+    engine->restore({"CREATE TABLE c (x int);\n\\connect other_db\n", "init.sql", 1});
+  });
   engine->rollback();
   EXPECT_EQ(error.where, "init.sql line 2");
   EXPECT_TRUE(contains(error.message(), "other_db")) << error.message();
@@ -867,14 +908,15 @@ TEST_F(PostgresEngineTest, RestoreCopyErrorNamesTheDataLine) {
   auto engine = open_engine();
   engine->begin();
   Error error = expect_error([&] {
-    engine->restore({"CREATE TABLE n (a integer, b text);\n"  // 1
-                     "\n"                                     // 2
-                     "COPY public.n (a, b) FROM stdin;\n"     // 3
-                     "1\tone\n"                               // 4
-                     "2\ttwo\n"                               // 5
-                     "three\tthree\n"                         // 6
-                     "\\.\n",
-                     "init.sql", 1});
+    engine->restore(
+        {"CREATE TABLE n (a integer, b text);\n"  // 1
+         "\n"                                     // 2
+         "COPY public.n (a, b) FROM stdin;\n"     // 3
+         "1\tone\n"                               // 4
+         "2\ttwo\n"                               // 5
+         "three\tthree\n"                         // 6
+         "\\.\n",
+         "init.sql", 1});
   });
   engine->rollback();
   EXPECT_EQ(error.where, "init.sql line 6");
@@ -898,15 +940,16 @@ TEST_F(PostgresEngineTest, RestoreLinesAfterCopyBlocksAreCountedRight) {
   auto engine = open_engine();
   engine->begin();
   Error error = expect_error([&] {
-    engine->restore({"CREATE TABLE n (a integer);\n"  // 1
-                     "COPY n FROM stdin;\n"           // 2
-                     "1\n"                            // 3
-                     "2\n"                            // 4
-                     "\\.\n"                          // 5
-                     "\n"                             // 6
-                     "INSERT INTO n VALUES (3);\n"    // 7
-                     "SELECT nope FROM n;\n",         // 8
-                     "init.sql", 1});
+    engine->restore(
+        {"CREATE TABLE n (a integer);\n"  // 1
+         "COPY n FROM stdin;\n"           // 2
+         "1\n"                            // 3
+         "2\n"                            // 4
+         "\\.\n"                          // 5
+         "\n"                             // 6
+         "INSERT INTO n VALUES (3);\n"    // 7
+         "SELECT nope FROM n;\n",         // 8
+         "init.sql", 1});
   });
   engine->rollback();
   EXPECT_EQ(error.where, "init.sql line 8");
@@ -924,21 +967,23 @@ TEST_F(PostgresEngineTest, RestoreIgnoresTheDumpsOwnTransactionInsideTheRun) {
 TEST_F(PostgresEngineTest, RestoreResetsSessionSettingsTheDumpChanged) {
   auto engine = open_engine();
   engine->begin();
-  engine->restore({"SET statement_timeout = 60000;\nSET check_function_bodies = false;\n"
-                   "SELECT pg_catalog.set_config('search_path', '', false);\n"
-                   "SET client_min_messages = warning;\nSET row_security = off;\n"
-                   "CREATE TABLE public.a (x int);\n",
-                   "init.sql", 1});
-  engine->execute({"DO $$ BEGIN\n"
-                   "  IF current_setting('search_path') <> '\"$user\", public' THEN\n"
-                   "    RAISE EXCEPTION 'search_path %', current_setting('search_path'); END IF;\n"
-                   "  IF current_setting('statement_timeout') <> '0' THEN\n"
-                   "    RAISE EXCEPTION 'statement_timeout'; END IF;\n"
-                   "  IF current_setting('check_function_bodies') <> 'on' THEN\n"
-                   "    RAISE EXCEPTION 'check_function_bodies'; END IF;\n"
-                   "END $$;\n"
-                   "INSERT INTO a VALUES (1);",
-                   "check.sql", 1});
+  engine->restore(
+      {"SET statement_timeout = 60000;\nSET check_function_bodies = false;\n"
+       "SELECT pg_catalog.set_config('search_path', '', false);\n"
+       "SET client_min_messages = warning;\nSET row_security = off;\n"
+       "CREATE TABLE public.a (x int);\n",
+       "init.sql", 1});
+  engine->execute(
+      {"DO $$ BEGIN\n"
+       "  IF current_setting('search_path') <> '\"$user\", public' THEN\n"
+       "    RAISE EXCEPTION 'search_path %', current_setting('search_path'); END IF;\n"
+       "  IF current_setting('statement_timeout') <> '0' THEN\n"
+       "    RAISE EXCEPTION 'statement_timeout'; END IF;\n"
+       "  IF current_setting('check_function_bodies') <> 'on' THEN\n"
+       "    RAISE EXCEPTION 'check_function_bodies'; END IF;\n"
+       "END $$;\n"
+       "INSERT INTO a VALUES (1);",
+       "check.sql", 1});
   engine->commit();
   EXPECT_EQ(m_db->query("SELECT count(*) FROM a"), (Rows{{"1"}}));
 }

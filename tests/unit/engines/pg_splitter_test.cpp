@@ -76,8 +76,7 @@ TEST(PgSplitter, DollarQuotes) {
       "BEGIN\n  RETURN 1; -- ;\nEND;\n$$;";
   EXPECT_EQ(texts(body + "\nSELECT 2;"), (Texts{body, "SELECT 2;"}));
 
-  std::string tagged =
-      "DO $body$ BEGIN PERFORM '$$'; RAISE NOTICE $x$;$x$; END $body$;";
+  std::string tagged = "DO $body$ BEGIN PERFORM '$$'; RAISE NOTICE $x$;$x$; END $body$;";
   EXPECT_EQ(texts(tagged + " SELECT 3;"), (Texts{tagged, "SELECT 3;"}));
 }
 
@@ -114,7 +113,7 @@ TEST(PgSplitter, TransactionBlocksOutsideFunctionsSplitNormally) {
 
 TEST(PgSplitter, LinesAreCountedThroughStringsAndComments) {
   std::string sql =
-      "SELECT 'multi\nline';\n"      // 1-2
+      "SELECT 'multi\nline';\n"        // 1-2
       "/* comment\n\n */ SELECT 2;\n"  // 3-5
       "SELECT $$\n$$;\n"               // 6-7
       "\n"
