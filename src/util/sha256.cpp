@@ -36,9 +36,13 @@ std::string sha256_hex(std::string_view data) {
   return to_hex(digest);
 }
 
-Sha256::Sha256() : m_ctx(new SHA256_CTX) { SHA256_Init(static_cast<SHA256_CTX*>(m_ctx)); }
+Sha256::Sha256() : m_ctx(new SHA256_CTX) {
+  SHA256_Init(static_cast<SHA256_CTX*>(m_ctx));
+}
 
-Sha256::~Sha256() { delete static_cast<SHA256_CTX*>(m_ctx); }
+Sha256::~Sha256() {
+  delete static_cast<SHA256_CTX*>(m_ctx);
+}
 
 void Sha256::update(std::string_view data) {
   SHA256_Update(static_cast<SHA256_CTX*>(m_ctx), data.data(), data.size());

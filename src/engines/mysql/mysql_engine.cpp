@@ -1,17 +1,16 @@
 #include "engines/mysql/mysql_engine.h"
 
 #include <errmsg.h>
-#include <mysql.h>
 #include <mysqld_error.h>
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <mutex>
 #include <set>
 
 #include <fmt/format.h>
 
+#include "engines/mysql/libmariadb.h"
 #include "engines/mysql/mysql_splitter.h"
 #include "util/error.h"
 #include "util/sha256.h"
@@ -143,12 +142,6 @@ ConnectOptions parse_options(const DatabaseUrl& url) {
   return options;
 }
 
-// The library must be initialised once before any thread creates a connection.
-void init_library() {
-  static std::once_flag once;
-  std::call_once(once, [] { mysql_library_init(0, nullptr, nullptr); });
-}
-
 bool is_connection_failure(unsigned code) {
   switch (code) {
     case CR_CONNECTION_ERROR:
@@ -260,14 +253,14 @@ using Row = std::vector<std::optional<std::string>>;
 struct ResultGuard {
   MYSQL_RES* result;
   ~ResultGuard() {
-    if (result) mysql_free_result(result);
+    if (result) libmariadb().mysql_free_result(result);
   }
 };
 
 class MysqlEngine final : public Engine {
  public:
   explicit MysqlEngine(const DatabaseUrl& url) : m_url(url), m_options(parse_options(url)) {
-    init_library();
+    libmariadb();  // loads and initialises Connector/C before the first connection
     m_lock_name = "dbinit:" + m_url.database;
     if (m_lock_name.size() > k_max_lock_name) {
       m_lock_name = "dbinit:" + sha256_hex(m_url.database).substr(0, 40);
@@ -275,7 +268,7 @@ class MysqlEngine final : public Engine {
   }
 
   ~MysqlEngine() override {
-    if (m_conn) mysql_close(m_conn);
+    if (m_conn) libmariadb().mysql_close(m_conn);
   }
 
   MysqlEngine(const MysqlEngine&) = delete;
@@ -286,7 +279,7 @@ class MysqlEngine final : public Engine {
 
   OpenResult open(bool create) override {
     if (m_conn) {
-      mysql_close(m_conn);
+      libmariadb().mysql_close(m_conn);
       m_conn = nullptr;
     }
     MYSQL* conn = connect(m_url.database.c_str());
@@ -308,13 +301,13 @@ class MysqlEngine final : public Engine {
     m_conn = conn;
     std::string sql = fmt::format("CREATE DATABASE IF NOT EXISTS {} CHARACTER SET utf8mb4",
                                   backtick(m_url.database));
-    if (mysql_real_query(m_conn, sql.data(), sql.size()) != 0) {
-      unsigned create_code = mysql_errno(m_conn);
+    if (libmariadb().mysql_real_query(m_conn, sql.data(), sql.size()) != 0) {
+      unsigned create_code = libmariadb().mysql_errno(m_conn);
       Error error(is_auth_failure(create_code) ? ErrorKind::auth : ErrorKind::failure,
                   fmt::format("cannot create database {}: {}", backtick(m_url.database),
-                              redact_passwords(mysql_error(m_conn))));
+                              redact_passwords(libmariadb().mysql_error(m_conn))));
       error.where = m_url.redacted();
-      error.code = engine_code(create_code, mysql_sqlstate(m_conn));
+      error.code = engine_code(create_code, libmariadb().mysql_sqlstate(m_conn));
       if (is_auth_failure(create_code)) {
         error.hint = fmt::format(
             "create the database first, or let user '{}' create it (GRANT CREATE ON {}.* TO ...)",
@@ -324,8 +317,8 @@ class MysqlEngine final : public Engine {
     }
     // CREATE DATABASE reports one affected row when it created the database, none when a
     // concurrent starter was first (IF NOT EXISTS).
-    bool existed = mysql_affected_rows(m_conn) == 0;
-    if (mysql_select_db(m_conn, m_url.database.c_str()) != 0) {
+    bool existed = libmariadb().mysql_affected_rows(m_conn) == 0;
+    if (libmariadb().mysql_select_db(m_conn, m_url.database.c_str()) != 0) {
       throw sql_error("cannot use the database it just created");
     }
     after_connect();
@@ -334,7 +327,7 @@ class MysqlEngine final : public Engine {
 
   std::string server_version() override {
     require_open();
-    std::string info = mysql_get_server_info(m_conn);
+    std::string info = libmariadb().mysql_get_server_info(m_conn);
     std::string number = info.substr(0, info.find('-'));
     return fmt::format("{} {}", m_mariadb ? "MariaDB" : "MySQL", number);
   }
@@ -512,7 +505,7 @@ class MysqlEngine final : public Engine {
   }
 
   void rollback() noexcept override {
-    if (m_conn) mysql_real_query(m_conn, "ROLLBACK", 8);
+    if (m_conn) libmariadb().mysql_real_query(m_conn, "ROLLBACK", 8);
     end_locked_transaction();
   }
 
@@ -524,7 +517,7 @@ class MysqlEngine final : public Engine {
     run_script(script, true);
     // A dump sets the session's character set and restores it at its end; make sure a dump that
     // did not (a truncated one) leaves the connection as dbinit escapes for.
-    mysql_set_character_set(m_conn, "utf8mb4");
+    libmariadb().mysql_set_character_set(m_conn, "utf8mb4");
   }
 
   bool rolls_back(const Script& script) override {
@@ -616,21 +609,21 @@ class MysqlEngine final : public Engine {
   // Connects to `database` (nullptr: none). Returns nullptr on failure, leaving the error in
   // m_connect_errno / m_connect_error / m_connect_sqlstate.
   MYSQL* connect(const char* database) {
-    MYSQL* conn = mysql_init(nullptr);
+    MYSQL* conn = libmariadb().mysql_init(nullptr);
     if (!conn) {
       throw Error(ErrorKind::failure, "out of memory creating a MySQL connection handle");
     }
     unsigned timeout = m_options.connect_timeout;
-    mysql_optionsv(conn, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-    mysql_optionsv(conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+    libmariadb().mysql_optionsv(conn, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+    libmariadb().mysql_optionsv(conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
     unsigned long max_packet = k_client_max_packet;
-    mysql_optionsv(conn, MYSQL_OPT_MAX_ALLOWED_PACKET, &max_packet);
+    libmariadb().mysql_optionsv(conn, MYSQL_OPT_MAX_ALLOWED_PACKET, &max_packet);
     unsigned no_local_infile = 0;
-    mysql_optionsv(conn, MYSQL_OPT_LOCAL_INFILE, &no_local_infile);
-    mysql_optionsv(conn, MYSQL_OPT_CONNECT_ATTR_ADD, "program_name", "dbinit");
+    libmariadb().mysql_optionsv(conn, MYSQL_OPT_LOCAL_INFILE, &no_local_infile);
+    libmariadb().mysql_optionsv(conn, MYSQL_OPT_CONNECT_ATTR_ADD, "program_name", "dbinit");
     if (!m_options.socket.empty()) {
       unsigned protocol = MYSQL_PROTOCOL_SOCKET;
-      mysql_optionsv(conn, MYSQL_OPT_PROTOCOL, &protocol);
+      libmariadb().mysql_optionsv(conn, MYSQL_OPT_PROTOCOL, &protocol);
     }
     apply_tls(conn);
 
@@ -639,19 +632,19 @@ class MysqlEngine final : public Engine {
     const char* socket = m_options.socket.empty() ? nullptr : m_options.socket.c_str();
     const char* user = m_url.user.empty() ? nullptr : m_url.user.c_str();
     const char* password = m_url.has_password ? m_url.password.c_str() : nullptr;
-    if (!mysql_real_connect(conn, host, user, password, database, m_options.port, socket,
-                            CLIENT_MULTI_RESULTS)) {
-      m_connect_errno = mysql_errno(conn);
-      m_connect_error = redact_passwords(mysql_error(conn));
-      m_connect_sqlstate = mysql_sqlstate(conn);
-      mysql_close(conn);
+    if (!libmariadb().mysql_real_connect(conn, host, user, password, database, m_options.port,
+                                         socket, CLIENT_MULTI_RESULTS)) {
+      m_connect_errno = libmariadb().mysql_errno(conn);
+      m_connect_error = redact_passwords(libmariadb().mysql_error(conn));
+      m_connect_sqlstate = libmariadb().mysql_sqlstate(conn);
+      libmariadb().mysql_close(conn);
       return nullptr;
     }
     // Connector/C 3.3 falls back to plain text when the server has no TLS unless the certificate
     // is verified, so REQUIRED is checked here.
     if (m_options.ssl_mode != SslMode::disabled && m_options.ssl_mode != SslMode::preferred &&
-        mysql_get_ssl_cipher(conn) == nullptr) {
-      mysql_close(conn);
+        libmariadb().mysql_get_ssl_cipher(conn) == nullptr) {
+      libmariadb().mysql_close(conn);
       Error error(ErrorKind::failure,
                   "ssl-mode requires TLS, but the server does not offer it (have_ssl is not YES)");
       error.where = m_url.redacted();
@@ -664,7 +657,7 @@ class MysqlEngine final : public Engine {
   void apply_tls(MYSQL* conn) {
     if (m_options.ssl_mode == SslMode::disabled) return;
     auto set = [&](mysql_option option, const std::string& value) {
-      if (!value.empty()) mysql_optionsv(conn, option, value.c_str());
+      if (!value.empty()) libmariadb().mysql_optionsv(conn, option, value.c_str());
     };
     set(MYSQL_OPT_SSL_CA, m_options.ssl_ca);
     set(MYSQL_OPT_SSL_CAPATH, m_options.ssl_capath);
@@ -674,12 +667,12 @@ class MysqlEngine final : public Engine {
     set(MARIADB_OPT_TLS_VERSION, m_options.tls_version);
     if (m_options.ssl_mode != SslMode::preferred) {
       my_bool enforce = 1;
-      mysql_optionsv(conn, MYSQL_OPT_SSL_ENFORCE, &enforce);
+      libmariadb().mysql_optionsv(conn, MYSQL_OPT_SSL_ENFORCE, &enforce);
     }
     if (m_options.ssl_mode == SslMode::verify_ca ||
         m_options.ssl_mode == SslMode::verify_identity) {
       my_bool verify = 1;
-      mysql_optionsv(conn, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
+      libmariadb().mysql_optionsv(conn, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
     }
   }
 
@@ -722,7 +715,8 @@ class MysqlEngine final : public Engine {
   }
 
   void after_connect() {
-    m_mariadb = lower(mysql_get_server_info(m_conn)).find("mariadb") != std::string::npos;
+    m_mariadb =
+        lower(libmariadb().mysql_get_server_info(m_conn)).find("mariadb") != std::string::npos;
     std::vector<Row> rows = query("SELECT @@max_allowed_packet");
     if (!rows.empty() && rows[0][0]) {
       const std::string& text = *rows[0][0];
@@ -741,11 +735,11 @@ class MysqlEngine final : public Engine {
   // --- Queries ----------------------------------------------------------------------------------
 
   Error sql_error(std::string_view what) {
-    m_last_errno = mysql_errno(m_conn);
+    m_last_errno = libmariadb().mysql_errno(m_conn);
     Error error(is_connection_failure(m_last_errno) ? ErrorKind::unreachable : ErrorKind::failure,
-                fmt::format("{}: {}", what, redact_passwords(mysql_error(m_conn))));
+                fmt::format("{}: {}", what, redact_passwords(libmariadb().mysql_error(m_conn))));
     error.where = m_url.redacted();
-    error.code = engine_code(m_last_errno, mysql_sqlstate(m_conn));
+    error.code = engine_code(m_last_errno, libmariadb().mysql_sqlstate(m_conn));
     return error;
   }
 
@@ -753,7 +747,7 @@ class MysqlEngine final : public Engine {
   void exec(std::string_view sql) {
     require_open();
     m_last_errno = 0;
-    if (mysql_real_query(m_conn, sql.data(), sql.size()) != 0) {
+    if (libmariadb().mysql_real_query(m_conn, sql.data(), sql.size()) != 0) {
       throw sql_error(fmt::format("{} failed", mysql_first_keyword(sql)));
     }
     drain_results();
@@ -763,19 +757,20 @@ class MysqlEngine final : public Engine {
   std::vector<Row> query(std::string_view sql) {
     require_open();
     m_last_errno = 0;
-    if (mysql_real_query(m_conn, sql.data(), sql.size()) != 0) {
+    if (libmariadb().mysql_real_query(m_conn, sql.data(), sql.size()) != 0) {
       throw sql_error(fmt::format("{} failed", mysql_first_keyword(sql)));
     }
     std::vector<Row> rows;
     {
-      ResultGuard result{mysql_store_result(m_conn)};
+      ResultGuard result{libmariadb().mysql_store_result(m_conn)};
       if (!result.result) {
-        if (mysql_field_count(m_conn) != 0) throw sql_error("reading the result failed");
+        if (libmariadb().mysql_field_count(m_conn) != 0)
+          throw sql_error("reading the result failed");
         return rows;
       }
-      unsigned columns = mysql_num_fields(result.result);
-      while (MYSQL_ROW row = mysql_fetch_row(result.result)) {
-        unsigned long* lengths = mysql_fetch_lengths(result.result);
+      unsigned columns = libmariadb().mysql_num_fields(result.result);
+      while (MYSQL_ROW row = libmariadb().mysql_fetch_row(result.result)) {
+        unsigned long* lengths = libmariadb().mysql_fetch_lengths(result.result);
         Row out(columns);
         for (unsigned c = 0; c < columns; ++c) {
           if (row[c]) out[c] = std::string(row[c], lengths[c]);
@@ -797,7 +792,7 @@ class MysqlEngine final : public Engine {
   // Reads and discards the results after the first one.
   void drain_more_results() {
     while (true) {
-      int status = mysql_next_result(m_conn);
+      int status = libmariadb().mysql_next_result(m_conn);
       if (status < 0) return;
       if (status > 0) throw sql_error("statement failed");
       discard_result();
@@ -805,10 +800,10 @@ class MysqlEngine final : public Engine {
   }
 
   void discard_result() {
-    MYSQL_RES* result = mysql_use_result(m_conn);
+    MYSQL_RES* result = libmariadb().mysql_use_result(m_conn);
     if (result) {
-      mysql_free_result(result);
-    } else if (mysql_field_count(m_conn) != 0) {
+      libmariadb().mysql_free_result(result);
+    } else if (libmariadb().mysql_field_count(m_conn) != 0) {
       throw sql_error("reading the result failed");
     }
   }
@@ -818,7 +813,7 @@ class MysqlEngine final : public Engine {
     std::string out(value.size() * 2 + 3, '\0');
     out[0] = '\'';
     unsigned long length =
-        mysql_real_escape_string(m_conn, out.data() + 1, value.data(), value.size());
+        libmariadb().mysql_real_escape_string(m_conn, out.data() + 1, value.data(), value.size());
     out.resize(length + 1);
     out += '\'';
     return out;
@@ -865,7 +860,7 @@ class MysqlEngine final : public Engine {
     }
     // A script's USE must not move dbinit's own statements (the ledger) to another database.
     if (switched_database && !restoring) {
-      if (mysql_select_db(m_conn, m_url.database.c_str()) != 0) {
+      if (libmariadb().mysql_select_db(m_conn, m_url.database.c_str()) != 0) {
         throw sql_error("cannot switch back to the database after the script's USE");
       }
     }
@@ -917,7 +912,7 @@ class MysqlEngine final : public Engine {
       throw error;
     }
     m_last_errno = 0;
-    if (mysql_real_query(m_conn, text.data(), text.size()) != 0) {
+    if (libmariadb().mysql_real_query(m_conn, text.data(), text.size()) != 0) {
       throw statement_error(script, statement, done);
     }
     try {
@@ -928,11 +923,11 @@ class MysqlEngine final : public Engine {
   }
 
   Error statement_error(const Script& script, const MysqlStatement& statement, long done) {
-    unsigned code = mysql_errno(m_conn);
+    unsigned code = libmariadb().mysql_errno(m_conn);
     m_last_errno = code;
-    Error error(ErrorKind::failure, redact_passwords(mysql_error(m_conn)));
+    Error error(ErrorKind::failure, redact_passwords(libmariadb().mysql_error(m_conn)));
     error.where = where_line(script, statement.line);
-    error.code = engine_code(code, mysql_sqlstate(m_conn));
+    error.code = engine_code(code, libmariadb().mysql_sqlstate(m_conn));
     error.statement = quoted_statement(statement.text);
     error.statements_done = done;
     if (code == ER_NET_PACKET_TOO_LARGE || code == CR_NET_PACKET_TOO_LARGE) {

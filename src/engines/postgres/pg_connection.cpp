@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "engines/postgres/libpq.h"
 #include "util/error.h"
 
 namespace dbinit {
@@ -37,7 +38,8 @@ PgConnectFailure classify(PGconn* conn, std::string_view message) {
   if (contains(message, "does not exist") && contains(message, "database \"")) {
     return PgConnectFailure::missing_database;
   }
-  if (PQconnectionNeedsPassword(conn) || contains(message, "password authentication failed") ||
+  if (libpq().PQconnectionNeedsPassword(conn) ||
+      contains(message, "password authentication failed") ||
       contains(message, "authentication failed for user") ||
       contains(message, "no pg_hba.conf entry") || contains(message, "pg_hba.conf rejects") ||
       contains(message, "no password supplied") || contains(message, "role \"") ||
@@ -63,7 +65,7 @@ PgConnection& PgConnection::operator=(PgConnection&& other) noexcept {
 
 void PgConnection::close() {
   if (m_conn != nullptr) {
-    PQfinish(m_conn);
+    libpq().PQfinish(m_conn);
     m_conn = nullptr;
   }
 }
@@ -73,17 +75,17 @@ std::optional<PgConnectError> PgConnection::connect(const DatabaseUrl& url,
                                                     PgConnection& out) {
   std::string uri = libpq_uri(url);
   char* parse_error = nullptr;
-  PQconninfoOption* options = PQconninfoParse(uri.c_str(), &parse_error);
+  PQconninfoOption* options = libpq().PQconninfoParse(uri.c_str(), &parse_error);
   if (options == nullptr) {
     std::string message = parse_error != nullptr ? parse_error : "out of memory";
-    PQfreemem(parse_error);
+    libpq().PQfreemem(parse_error);
     Error error(ErrorKind::config,
                 fmt::format("invalid PostgreSQL URL: {}", pg_clean_message(message)));
     error.where = url.redacted();
     error.hint = "see https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNSTRING";
     throw error;
   }
-  PQconninfoFree(options);
+  libpq().PQconninfoFree(options);
 
   // The first dbname is expanded as a URI; keywords after it override what it set, so defaults
   // are only added when the URL does not set them itself.
@@ -109,23 +111,23 @@ std::optional<PgConnectError> PgConnection::connect(const DatabaseUrl& url,
   keywords.push_back(nullptr);
   values.push_back(nullptr);
 
-  PGconn* conn = PQconnectdbParams(keywords.data(), values.data(), 1);
+  PGconn* conn = libpq().PQconnectdbParams(keywords.data(), values.data(), 1);
   if (conn == nullptr) {
     return PgConnectError{PgConnectFailure::unreachable, "libpq could not allocate a connection",
                           url.user, url.database};
   }
-  if (PQstatus(conn) != CONNECTION_OK) {
+  if (libpq().PQstatus(conn) != CONNECTION_OK) {
     PgConnectError error;
-    std::string raw = PQerrorMessage(conn);
+    std::string raw = libpq().PQerrorMessage(conn);
     error.failure = classify(conn, raw);
     error.message = pg_clean_message(raw);
-    error.user = PQuser(conn) != nullptr ? PQuser(conn) : url.user;
-    error.database = PQdb(conn) != nullptr ? PQdb(conn) : url.database;
-    PQfinish(conn);
+    error.user = libpq().PQuser(conn) != nullptr ? libpq().PQuser(conn) : url.user;
+    error.database = libpq().PQdb(conn) != nullptr ? libpq().PQdb(conn) : url.database;
+    libpq().PQfinish(conn);
     return error;
   }
   // libpq prints NOTICE messages on stderr by default; engines print nothing.
-  PQsetNoticeProcessor(conn, ignore_notice, nullptr);
+  libpq().PQsetNoticeProcessor(conn, ignore_notice, nullptr);
   out = PgConnection();
   out.m_conn = conn;
   return std::nullopt;
@@ -143,13 +145,13 @@ PgResult PgConnection::exec(std::string_view sql,
   values.reserve(params.size());
   for (const auto& param : params) values.push_back(param ? param->c_str() : nullptr);
   std::string text(sql);
-  PgResult result(PQexecParams(m_conn, text.c_str(), static_cast<int>(values.size()), nullptr,
-                               values.data(), nullptr, nullptr, 0));
-  ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+  PgResult result(libpq().PQexecParams(m_conn, text.c_str(), static_cast<int>(values.size()),
+                                       nullptr, values.data(), nullptr, nullptr, 0));
+  ExecStatusType status = result ? libpq().PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return result;
 
   std::string message = pg_error_field(result.get(), PG_DIAG_MESSAGE_PRIMARY);
-  if (message.empty()) message = pg_clean_message(PQerrorMessage(m_conn));
+  if (message.empty()) message = pg_clean_message(libpq().PQerrorMessage(m_conn));
   Error error(ErrorKind::failure, fmt::format("{}: {}", what, message));
   error.where = where;
   if (std::string state = pg_error_field(result.get(), PG_DIAG_SQLSTATE); !state.empty()) {
@@ -184,14 +186,14 @@ std::string pg_clean_message(std::string_view message) {
 
 std::string pg_error_field(const PGresult* result, int field) {
   if (result == nullptr) return {};
-  const char* value = PQresultErrorField(result, field);
+  const char* value = libpq().PQresultErrorField(result, field);
   return value != nullptr ? std::string(value) : std::string();
 }
 
 std::optional<std::string> pg_value(const PGresult* result, int row, int column) {
-  if (PQgetisnull(result, row, column)) return std::nullopt;
-  return std::string(PQgetvalue(result, row, column),
-                     static_cast<std::size_t>(PQgetlength(result, row, column)));
+  if (libpq().PQgetisnull(result, row, column)) return std::nullopt;
+  return std::string(libpq().PQgetvalue(result, row, column),
+                     static_cast<std::size_t>(libpq().PQgetlength(result, row, column)));
 }
 
 std::string pg_text(const PGresult* result, int row, int column) {

@@ -4,7 +4,7 @@
 // adds, classifying connection failures into dbinit's error kinds, and running internal queries
 // with parameters. Only the postgres engine includes this header.
 
-#include <libpq-fe.h>
+#include "engines/postgres/libpq.h"
 
 #include <memory>
 #include <optional>
@@ -17,7 +17,7 @@
 namespace dbinit {
 
 struct PgResultDeleter {
-  void operator()(PGresult* result) const { PQclear(result); }
+  void operator()(PGresult* result) const { libpq().PQclear(result); }
 };
 using PgResult = std::unique_ptr<PGresult, PgResultDeleter>;
 

@@ -1,4 +1,5 @@
 #include "engines/postgres/pg_schema.h"
+#include "engines/postgres/libpq.h"
 
 #include <algorithm>
 #include <map>
@@ -33,8 +34,8 @@ std::vector<std::vector<std::string>> rows(const PgConnection& conn, const std::
                                            const std::string& where) {
   PgResult result = conn.exec(sql, "reading the schema from the catalogs failed", where);
   std::vector<std::vector<std::string>> out;
-  int count = PQntuples(result.get());
-  int columns = PQnfields(result.get());
+  int count = libpq().PQntuples(result.get());
+  int columns = libpq().PQnfields(result.get());
   out.reserve(static_cast<std::size_t>(count));
   for (int row = 0; row < count; ++row) {
     std::vector<std::string> values;
@@ -194,7 +195,7 @@ std::string pg_schema(const PgConnection& conn, const std::string& where) {
   // tables in views and foreign keys), as pg_dump does: the text means the same whatever the
   // session that runs it, and does not depend on this session's search_path. SET LOCAL needs a
   // transaction; inside the caller's, the old value is put back afterwards.
-  bool own_transaction = PQtransactionStatus(conn.get()) == PQTRANS_IDLE;
+  bool own_transaction = libpq().PQtransactionStatus(conn.get()) == PQTRANS_IDLE;
   if (own_transaction) conn.exec("BEGIN", "reading the schema failed", where);
   PgResult saved =
       conn.exec("SELECT current_setting('search_path')", "reading the schema failed", where);
@@ -204,7 +205,7 @@ std::string pg_schema(const PgConnection& conn, const std::string& where) {
     conn.exec("SELECT set_config('search_path', '', true)", "reading the schema failed", where);
     out = schema_text(conn, where);
   } catch (...) {
-    if (own_transaction) PQclear(PQexec(conn.get(), "ROLLBACK"));
+    if (own_transaction) libpq().PQclear(libpq().PQexec(conn.get(), "ROLLBACK"));
     throw;
   }
   if (own_transaction) {
@@ -337,7 +338,7 @@ std::string schema_text(const PgConnection& conn, const std::string& where) {
                   "ORDER BY n.nspname, c.relname, ic.relname",
                   k_user_namespace, k_not_dbinit, not_extension_member("pg_class", "c.oid")),
       where);
-  bool has_trigger_parent = PQserverVersion(conn.get()) >= 130000;
+  bool has_trigger_parent = libpq().PQserverVersion(conn.get()) >= 130000;
   append_statements(out, conn,
                     fmt::format("SELECT pg_get_triggerdef(g.oid) FROM pg_trigger g "
                                 "JOIN pg_class c ON c.oid = g.tgrelid "

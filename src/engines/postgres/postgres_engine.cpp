@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "engines/postgres/libpq.h"
 #include "engines/postgres/pg_connection.h"
 #include "engines/postgres/pg_schema.h"
 #include "engines/postgres/pg_splitter.h"
@@ -169,8 +170,8 @@ std::string connect_target(std::string_view arguments) {
     // A connection string: pg_dump writes `\connect -reuse-previous=on "dbname='name'"` for
     // names that are not plain identifiers.
     char* error = nullptr;
-    PQconninfoOption* options = PQconninfoParse(arg.c_str(), &error);
-    PQfreemem(error);
+    PQconninfoOption* options = libpq().PQconninfoParse(arg.c_str(), &error);
+    libpq().PQfreemem(error);
     std::string dbname;
     if (options != nullptr) {
       for (PQconninfoOption* option = options; option->keyword != nullptr; ++option) {
@@ -178,7 +179,7 @@ std::string connect_target(std::string_view arguments) {
           dbname = option->val;
         }
       }
-      PQconninfoFree(options);
+      libpq().PQconninfoFree(options);
     }
     return dbname;
   }
@@ -261,12 +262,13 @@ const PgConnection& PostgresEngine::conn() const {
 }
 
 bool PostgresEngine::in_transaction() const {
-  PGTransactionStatusType status = PQtransactionStatus(conn().get());
+  PGTransactionStatusType status = libpq().PQtransactionStatus(conn().get());
   return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE;
 }
 
 bool PostgresEngine::client_utf8() const {
-  return std::strcmp(pg_encoding_to_char(PQclientEncoding(conn().get())), "UTF8") == 0;
+  return std::strcmp(libpq().pg_encoding_to_char(libpq().PQclientEncoding(conn().get())), "UTF8") ==
+         0;
 }
 
 void PostgresEngine::throw_connect_error(const PgConnectError& failure) const {
@@ -311,7 +313,7 @@ OpenResult PostgresEngine::open(bool create) {
     failure = PgConnection::connect(m_url, nullptr, m_conn);
   }
   if (failure) throw_connect_error(*failure);
-  const char* database = PQdb(m_conn.get());
+  const char* database = libpq().PQdb(m_conn.get());
   m_database = database != nullptr ? database : m_url.database;
   return result;
 }
@@ -327,14 +329,14 @@ bool PostgresEngine::create_database(const std::string& database) {
   if (failure) throw_connect_error(*failure);
 
   std::string sql = "CREATE DATABASE " + pg_quote_identifier(database);
-  PgResult result(PQexec(maintenance.get(), sql.c_str()));
-  if (PQresultStatus(result.get()) == PGRES_COMMAND_OK) return true;
+  PgResult result(libpq().PQexec(maintenance.get(), sql.c_str()));
+  if (libpq().PQresultStatus(result.get()) == PGRES_COMMAND_OK) return true;
   std::string state = pg_error_field(result.get(), PG_DIAG_SQLSTATE);
   // 42P04: another process created it meanwhile; 23505: the same race, lost inside the catalog.
   if (state == "42P04" || state == "23505") return false;
   std::string message = pg_error_field(result.get(), PG_DIAG_MESSAGE_PRIMARY);
-  if (message.empty()) message = pg_clean_message(PQerrorMessage(maintenance.get()));
-  const char* user = PQuser(maintenance.get());
+  if (message.empty()) message = pg_clean_message(libpq().PQerrorMessage(maintenance.get()));
+  const char* user = libpq().PQuser(maintenance.get());
   std::string role = user != nullptr ? user : m_url.user;
   if (state == "42501") {
     Error error(ErrorKind::failure,
@@ -358,12 +360,12 @@ bool PostgresEngine::create_database(const std::string& database) {
 }
 
 std::string PostgresEngine::server_version() {
-  const char* version = PQparameterStatus(conn().get(), "server_version");
+  const char* version = libpq().PQparameterStatus(conn().get(), "server_version");
   std::string_view text = version != nullptr ? version : "";
   // `15.18 (Debian 15.18-1.pgdg120+1)`: the number alone.
   text = text.substr(0, text.find(' '));
   if (text.empty()) {
-    int number = PQserverVersion(conn().get());
+    int number = libpq().PQserverVersion(conn().get());
     return fmt::format("PostgreSQL {}.{}", number / 10000, number % 10000);
   }
   return fmt::format("PostgreSQL {}", text);
@@ -390,7 +392,7 @@ std::optional<std::vector<LedgerEntry>> PostgresEngine::read_ledger() {
       "error FROM dbinit_migrations ORDER BY length(version), version",
       "reading the ledger failed", m_where);
   std::vector<LedgerEntry> entries;
-  int rows = PQntuples(result.get());
+  int rows = libpq().PQntuples(result.get());
   entries.reserve(static_cast<std::size_t>(rows));
   for (int row = 0; row < rows; ++row) {
     LedgerEntry entry;
@@ -437,7 +439,7 @@ std::optional<std::string> PostgresEngine::recorded_environment() {
   PgResult result =
       conn().exec("SELECT value FROM dbinit_meta WHERE key = $1", {std::string(k_environment_key)},
                   "reading the recorded environment failed", m_where);
-  if (PQntuples(result.get()) == 0) return std::nullopt;
+  if (libpq().PQntuples(result.get()) == 0) return std::nullopt;
   return pg_value(result.get(), 0, 0);
 }
 
@@ -473,7 +475,7 @@ void PostgresEngine::take_lock(bool transaction, std::chrono::milliseconds timeo
   if (timeout.count() <= 0) {
     // lock_timeout = 0 would mean "wait forever": try once instead.
     sql = fmt::format("SELECT {}({})", try_function, k_lock_key);
-    result.reset(PQexec(conn().get(), sql.c_str()));
+    result.reset(libpq().PQexec(conn().get(), sql.c_str()));
   } else {
     // lock_timeout bounds the wait (advisory locks go through the lock manager); the previous
     // value is put back so that it does not apply to the migrations themselves.
@@ -484,9 +486,9 @@ void PostgresEngine::take_lock(bool transaction, std::chrono::milliseconds timeo
                 {fmt::format("{}ms", timeout.count()), transaction ? "true" : "false"},
                 "setting lock_timeout failed", m_where);
     sql = fmt::format("SELECT {}({})", function, k_lock_key);
-    result.reset(PQexec(conn().get(), sql.c_str()));
+    result.reset(libpq().PQexec(conn().get(), sql.c_str()));
   }
-  ExecStatusType status = PQresultStatus(result.get());
+  ExecStatusType status = libpq().PQresultStatus(result.get());
   std::string state = pg_error_field(result.get(), PG_DIAG_SQLSTATE);
   bool acquired =
       status == PGRES_TUPLES_OK && (timeout.count() > 0 || pg_text(result.get(), 0, 0) == "t");
@@ -501,8 +503,9 @@ void PostgresEngine::take_lock(bool transaction, std::chrono::milliseconds timeo
   if (status == PGRES_TUPLES_OK || state == "55P03") {
     if (!transaction && !saved_timeout.empty()) {
       const char* values[] = {saved_timeout.c_str()};
-      PgResult reset(PQexecParams(conn().get(), "SELECT set_config('lock_timeout', $1, false)", 1,
-                                  nullptr, values, nullptr, nullptr, 0));
+      PgResult reset(libpq().PQexecParams(conn().get(),
+                                          "SELECT set_config('lock_timeout', $1, false)", 1,
+                                          nullptr, values, nullptr, nullptr, 0));
     }
     if (transaction) rollback();
     Error error(ErrorKind::lock_timeout,
@@ -515,7 +518,7 @@ void PostgresEngine::take_lock(bool transaction, std::chrono::milliseconds timeo
     throw error;
   }
   std::string message = pg_error_field(result.get(), PG_DIAG_MESSAGE_PRIMARY);
-  if (message.empty()) message = pg_clean_message(PQerrorMessage(conn().get()));
+  if (message.empty()) message = pg_clean_message(libpq().PQerrorMessage(conn().get()));
   Error error(ErrorKind::failure, fmt::format("taking the migration lock failed: {}", message));
   error.where = m_where;
   if (!state.empty()) error.code = "SQLSTATE " + state;
@@ -533,8 +536,10 @@ std::string PostgresEngine::lock_holder() const {
       "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
       "AND ((l.classid::bigint << 32) | l.objid::bigint) = {} ORDER BY l.pid LIMIT 1",
       k_lock_key);
-  PgResult result(PQexec(conn().get(), sql.c_str()));
-  if (PQresultStatus(result.get()) != PGRES_TUPLES_OK || PQntuples(result.get()) == 0) return {};
+  PgResult result(libpq().PQexec(conn().get(), sql.c_str()));
+  if (libpq().PQresultStatus(result.get()) != PGRES_TUPLES_OK ||
+      libpq().PQntuples(result.get()) == 0)
+    return {};
   return fmt::format(
       "the lock is held by server process {} (application '{}', role '{}', client {})",
       pg_text(result.get(), 0, 0), pg_text(result.get(), 0, 1), pg_text(result.get(), 0, 3),
@@ -542,15 +547,15 @@ std::string PostgresEngine::lock_holder() const {
 }
 
 void PostgresEngine::unlock() noexcept {
-  if (!m_conn.is_open() || PQstatus(m_conn.get()) != CONNECTION_OK) return;
+  if (!m_conn.is_open() || libpq().PQstatus(m_conn.get()) != CONNECTION_OK) return;
   // A failed transaction would refuse the unlock; it can only be rolled back anyway.
-  if (PQtransactionStatus(m_conn.get()) == PQTRANS_INERROR) rollback();
+  if (libpq().PQtransactionStatus(m_conn.get()) == PQTRANS_INERROR) rollback();
   std::string sql = fmt::format("SELECT pg_advisory_unlock({})", k_lock_key);
-  PgResult result(PQexec(m_conn.get(), sql.c_str()));
+  PgResult result(libpq().PQexec(m_conn.get(), sql.c_str()));
 }
 
 void PostgresEngine::commit() {
-  if (PQtransactionStatus(conn().get()) == PQTRANS_INERROR) {
+  if (libpq().PQtransactionStatus(conn().get()) == PQTRANS_INERROR) {
     rollback();
     Error error(ErrorKind::failure,
                 "cannot commit: an earlier statement failed and the transaction was rolled back");
@@ -559,7 +564,7 @@ void PostgresEngine::commit() {
   }
   PgResult result = conn().exec("COMMIT", "committing the transaction failed", m_where);
   // COMMIT of a transaction that failed meanwhile answers ROLLBACK rather than an error.
-  if (std::strcmp(PQcmdStatus(result.get()), "ROLLBACK") == 0) {
+  if (std::strcmp(libpq().PQcmdStatus(result.get()), "ROLLBACK") == 0) {
     Error error(ErrorKind::failure, "the transaction was rolled back instead of committed");
     error.where = m_where;
     throw error;
@@ -567,9 +572,9 @@ void PostgresEngine::commit() {
 }
 
 void PostgresEngine::rollback() noexcept {
-  if (!m_conn.is_open() || PQstatus(m_conn.get()) != CONNECTION_OK) return;
-  if (PQtransactionStatus(m_conn.get()) == PQTRANS_IDLE) return;
-  PgResult result(PQexec(m_conn.get(), "ROLLBACK"));
+  if (!m_conn.is_open() || libpq().PQstatus(m_conn.get()) != CONNECTION_OK) return;
+  if (libpq().PQtransactionStatus(m_conn.get()) == PQTRANS_IDLE) return;
+  PgResult result(libpq().PQexec(m_conn.get(), "ROLLBACK"));
 }
 
 void PostgresEngine::execute(const Script& script) {
@@ -592,9 +597,10 @@ void PostgresEngine::execute(const Script& script) {
 void PostgresEngine::run_text(const Script& script, std::size_t begin, std::size_t end,
                               std::span<const PgStatement> statements, long& done) {
   std::string text(script.sql.substr(begin, end - begin));
-  if (!PQsendQuery(conn().get(), text.c_str())) {
-    Error error(ErrorKind::failure, fmt::format("sending SQL to the server failed: {}",
-                                                pg_clean_message(PQerrorMessage(conn().get()))));
+  if (!libpq().PQsendQuery(conn().get(), text.c_str())) {
+    Error error(ErrorKind::failure,
+                fmt::format("sending SQL to the server failed: {}",
+                            pg_clean_message(libpq().PQerrorMessage(conn().get()))));
     error.where = statements.empty() ? m_where : script_where(script, script.first_line);
     error.statements_done = done;
     throw error;
@@ -602,9 +608,9 @@ void PostgresEngine::run_text(const Script& script, std::size_t begin, std::size
   PgResult failed;
   bool copy_refused = false;
   long done_before = done;
-  while (PGresult* raw = PQgetResult(conn().get())) {
+  while (PGresult* raw = libpq().PQgetResult(conn().get())) {
     PgResult result(raw);
-    switch (PQresultStatus(raw)) {
+    switch (libpq().PQresultStatus(raw)) {
       case PGRES_COMMAND_OK:
       case PGRES_TUPLES_OK:
         ++done;
@@ -612,11 +618,11 @@ void PostgresEngine::run_text(const Script& script, std::size_t begin, std::size
       case PGRES_COPY_IN:
         // The data of a COPY FROM STDIN is not part of a migration's SQL.
         copy_refused = true;
-        PQputCopyEnd(conn().get(), "COPY FROM STDIN is only supported in init dumps");
+        libpq().PQputCopyEnd(conn().get(), "COPY FROM STDIN is only supported in init dumps");
         break;
       case PGRES_COPY_OUT: {
         char* buffer = nullptr;
-        while (PQgetCopyData(conn().get(), &buffer, 0) > 0) PQfreemem(buffer);
+        while (libpq().PQgetCopyData(conn().get(), &buffer, 0) > 0) libpq().PQfreemem(buffer);
         break;
       }
       case PGRES_EMPTY_QUERY:
@@ -626,8 +632,8 @@ void PostgresEngine::run_text(const Script& script, std::size_t begin, std::size
         break;
     }
   }
-  if (!failed && PQstatus(conn().get()) != CONNECTION_OK) {
-    failed.reset(PQmakeEmptyPGresult(conn().get(), PGRES_FATAL_ERROR));
+  if (!failed && libpq().PQstatus(conn().get()) != CONNECTION_OK) {
+    failed.reset(libpq().PQmakeEmptyPGresult(conn().get(), PGRES_FATAL_ERROR));
   }
   if (!failed) return;
   Error error = sql_error(failed.get(), script, begin, statements, done - done_before);
@@ -643,8 +649,8 @@ Error PostgresEngine::sql_error(const PGresult* result, const Script& script, st
   std::string message = pg_error_field(result, PG_DIAG_MESSAGE_PRIMARY);
   std::string state = pg_error_field(result, PG_DIAG_SQLSTATE);
   if (message.empty()) {
-    message = pg_clean_message(PQerrorMessage(conn().get()));
-    if (PQstatus(conn().get()) != CONNECTION_OK) {
+    message = pg_clean_message(libpq().PQerrorMessage(conn().get()));
+    if (libpq().PQstatus(conn().get()) != CONNECTION_OK) {
       message = "lost the connection to the server: " + message;
     }
   }
@@ -766,37 +772,38 @@ void PostgresEngine::run_copy(const Script& script, const PgStatement& statement
                               std::string_view data, int data_line, long& done) {
   long done_before = done;
   std::string text(script.sql.substr(statement.begin, statement.end - statement.begin));
-  PgResult result(PQexec(conn().get(), text.c_str()));
-  if (PQresultStatus(result.get()) != PGRES_COPY_IN) {
+  PgResult result(libpq().PQexec(conn().get(), text.c_str()));
+  if (libpq().PQresultStatus(result.get()) != PGRES_COPY_IN) {
     PGresult* failed = result.get();
     Error error = sql_error(failed, script, statement.begin, std::span(&statement, 1), 0);
-    if (PQresultStatus(failed) == PGRES_COMMAND_OK || PQresultStatus(failed) == PGRES_TUPLES_OK) {
+    if (libpq().PQresultStatus(failed) == PGRES_COMMAND_OK ||
+        libpq().PQresultStatus(failed) == PGRES_TUPLES_OK) {
       error = Error(ErrorKind::failure, "COPY ... FROM stdin did not start a copy");
       error.where = script_where(script, script.first_line + statement.line - 1);
     }
     error.statements_done = done;
     // Drain whatever else the server sent for the statement.
-    while (PGresult* rest = PQgetResult(conn().get())) PQclear(rest);
+    while (PGresult* rest = libpq().PQgetResult(conn().get())) libpq().PQclear(rest);
     throw error;
   }
   result.reset();
   bool sent = true;
   for (std::size_t pos = 0; pos < data.size() && sent; pos += k_copy_chunk_bytes) {
     std::string_view chunk = data.substr(pos, k_copy_chunk_bytes);
-    sent = PQputCopyData(conn().get(), chunk.data(), static_cast<int>(chunk.size())) == 1;
+    sent = libpq().PQputCopyData(conn().get(), chunk.data(), static_cast<int>(chunk.size())) == 1;
   }
-  PQputCopyEnd(conn().get(), sent ? nullptr : "sending COPY data failed");
+  libpq().PQputCopyEnd(conn().get(), sent ? nullptr : "sending COPY data failed");
   PgResult failed;
-  while (PGresult* raw = PQgetResult(conn().get())) {
+  while (PGresult* raw = libpq().PQgetResult(conn().get())) {
     PgResult copy_result(raw);
-    if (PQresultStatus(raw) == PGRES_COMMAND_OK) {
+    if (libpq().PQresultStatus(raw) == PGRES_COMMAND_OK) {
       ++done;
     } else if (!failed) {
       failed = std::move(copy_result);
     }
   }
-  if (!failed && PQstatus(conn().get()) != CONNECTION_OK) {
-    failed.reset(PQmakeEmptyPGresult(conn().get(), PGRES_FATAL_ERROR));
+  if (!failed && libpq().PQstatus(conn().get()) != CONNECTION_OK) {
+    failed.reset(libpq().PQmakeEmptyPGresult(conn().get(), PGRES_FATAL_ERROR));
   }
   if (!failed) return;
   Error error = sql_error(failed.get(), script, statement.begin, std::span(&statement, 1), 0);
