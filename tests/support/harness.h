@@ -26,7 +26,8 @@ class TempDir {
 
   const std::filesystem::path& path() const { return m_path; }
   /// Writes `content` to `relative` (creating parent folders) and returns the full path.
-  std::filesystem::path write(const std::filesystem::path& relative, std::string_view content) const;
+  std::filesystem::path write(const std::filesystem::path& relative,
+                              std::string_view content) const;
 
  private:
   std::filesystem::path m_path;
