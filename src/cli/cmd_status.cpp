@@ -1,0 +1,123 @@
+// `dbinit status` and `dbinit check`.
+
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "cli/command.h"
+#include "core/runner.h"
+#include "util/error.h"
+
+namespace dbinit::cli {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using std::chrono::milliseconds;
+
+namespace {
+
+int command_status(const Common& common) {
+  const Settings settings = resolve_settings(common.flags, process_environment(), milliseconds(0));
+  HumanReporter reporter(common.verbosity());
+  const std::unique_ptr<StatusReport> report =
+      read_status(settings.project, ConnectOptions{settings.wait}, reporter);
+  const Status& status = report->status;
+
+  if (common.json) {
+    json out = {{"engine", report->engine},
+                {"url", report->url},
+                {"database_exists", report->database_exists},
+                {"environment", report->environment ? json(*report->environment) : json(nullptr)},
+                {"version", version_json(status.current)},
+                {"migrations", json::array()},
+                {"applied", status.applied},
+                {"baseline", status.baseline},
+                {"pending", status.pending},
+                {"changed", status.changed},
+                {"missing", status.missing},
+                {"failed", status.failed}};
+    for (const StatusRow& row : status.rows) {
+      json item = {{"version", row.version.str()},
+                   {"name", row.name()},
+                   {"state", to_string(row.state)},
+                   {"checksum", row.migration ? row.migration->checksum : row.entry->checksum},
+                   {"applied_at", row.entry ? json(row.entry->applied_at) : json(nullptr)}};
+      if (row.entry && row.entry->error) item["error"] = *row.entry->error;
+      if (row.state == MigrationState::changed) item["applied_checksum"] = row.entry->checksum;
+      out["migrations"].push_back(std::move(item));
+    }
+    std::cout << out.dump(2) << std::endl;
+    return 0;
+  }
+
+  std::string text;
+  text += fmt::format("engine:   {}\n", report->engine);
+  text += fmt::format("url:      {}\n", report->url);
+  if (!report->database_exists) {
+    text += "database: does not exist (dbinit up creates it)\n";
+  } else if (!report->has_ledger) {
+    text += "database: exists, no dbinit ledger yet\n";
+  }
+  text += fmt::format("version:  {}\n", version_text(status.current));
+  if (report->environment) text += fmt::format("env:      {}\n", *report->environment);
+  if (!status.rows.empty()) {
+    std::size_t width = 7;
+    for (const StatusRow& row : status.rows) width = std::max(width, row.version.str().size());
+    text += fmt::format("\n{:<{}}  {:<8}  {:<20}  {}\n", "VERSION", width, "STATE", "APPLIED AT",
+                        "NAME");
+    for (const StatusRow& row : status.rows) {
+      text +=
+          fmt::format("{:<{}}  {:<8}  {:<20}  {}\n", row.version.str(), width, to_string(row.state),
+                      row.entry ? row.entry->applied_at : "-", row.name());
+      if (row.entry && row.entry->error && row.state == MigrationState::failed) {
+        text += fmt::format("{:<{}}  error: {}\n", "", width, *row.entry->error);
+      }
+      if (row.state == MigrationState::changed && common.verbose) {
+        text += fmt::format("{:<{}}  applied {}\n{:<{}}  file    {}\n", "", width,
+                            row.entry->checksum, "", width, row.migration->checksum);
+      }
+    }
+  } else {
+    text += fmt::format("\nno migrations in {}\n", report->files.dir.string());
+  }
+  text += fmt::format("\n{} applied, {} baseline, {} pending, {} changed, {} missing, {} failed\n",
+                      status.applied, status.baseline, status.pending, status.changed,
+                      status.missing, status.failed);
+  std::cout << text << std::flush;
+  return 0;
+}
+
+int command_check(const Common& common) {
+  const Settings settings = resolve_settings(common.flags, process_environment(), milliseconds(0));
+  HumanReporter reporter(common.verbosity());
+  const std::unique_ptr<StatusReport> report =
+      read_status(settings.project, ConnectOptions{settings.wait}, reporter);
+  check_current(*report);
+  if (common.json) {
+    std::cout << json{{"engine", report->engine},
+                      {"url", report->url},
+                      {"version", version_json(report->status.current)},
+                      {"current", true}}
+                     .dump(2)
+              << std::endl;
+  }
+  reporter.note(
+      fmt::format("database is up to date at version {}", version_text(report->status.current)));
+  return 0;
+}
+
+// `dbinit new`: the next file name follows the existing files (UTC timestamps when they use 14
+// digits or more, else a zero-padded sequence one above the highest), with both markers.
+}  // namespace
+
+void add_status_commands(Commands& commands) {
+  Common& common = commands.common();
+  CLI::App* status = commands.add("status", "show every migration and its state",
+                                  [&common] { return command_status(common); });
+  status->add_option("--wait", common.flags.wait, "wait this long for the server");
+  CLI::App* check = commands.add("check", "exit 0 when the database is up to date, else 7",
+                                 [&common] { return command_check(common); });
+  check->add_option("--wait", common.flags.wait, "wait this long for the server");
+}
+
+}  // namespace dbinit::cli

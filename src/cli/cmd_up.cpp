@@ -1,0 +1,142 @@
+// `dbinit up` and `dbinit run`.
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "cli/command.h"
+#include "core/runner.h"
+#include "util/error.h"
+
+namespace dbinit::cli {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using std::chrono::milliseconds;
+
+namespace {
+
+struct UpFlags {
+  std::optional<std::string> to;
+  bool dry_run = false;
+  bool allow_missing = false;
+};
+
+UpOptions up_options(const Settings& settings, const UpFlags& flags) {
+  UpOptions options;
+  options.connect.wait = settings.wait;
+  options.lock_timeout = settings.lock_timeout;
+  options.transaction = settings.transaction;
+  options.dry_run = flags.dry_run;
+  options.allow_missing = flags.allow_missing;
+  if (flags.to) {
+    if (!Version::is_valid(*flags.to)) {
+      throw Error(ErrorKind::usage,
+                  fmt::format("--to {}: a version is a run of digits", *flags.to));
+    }
+    options.to = Version(*flags.to);
+  }
+  return options;
+}
+
+int command_up(const Common& common, const UpFlags& flags, milliseconds wait_default) {
+  const Settings settings = resolve_settings(common.flags, process_environment(), wait_default);
+  HumanReporter reporter(common.verbosity());
+  const UpResult result = run_up(settings.project, up_options(settings, flags), reporter);
+
+  if (common.json) {
+    json out = {{"engine", result.engine},   {"url", result.url},
+                {"created", result.created}, {"restored", result.restored},
+                {"applied", json::array()},  {"version", version_json(result.version)},
+                {"skipped", result.skipped}, {"pending", result.pending},
+                {"dry_run", flags.dry_run},  {"duration_ms", result.duration_ms}};
+    for (const AppliedMigration& m : result.applied) {
+      out["applied"].push_back(
+          {{"version", m.version}, {"name", m.name}, {"duration_ms", m.duration_ms}});
+    }
+    if (flags.dry_run) {
+      out["planned"] = json::array();
+      for (const AppliedMigration& m : result.planned) {
+        out["planned"].push_back({{"version", m.version}, {"name", m.name}});
+      }
+    }
+    std::cout << out.dump(2) << std::endl;
+  }
+  std::string summary;
+  if (flags.dry_run) {
+    summary = fmt::format("dry run: would apply {}{}; nothing was changed",
+                          plural(static_cast<long>(result.planned.size()), "migration"),
+                          result.restored.empty() ? "" : " after restoring the init dump");
+  } else if (result.applied.empty() && result.restored.empty()) {
+    summary = fmt::format("database is up to date at version {} ({} applied, {} ms)",
+                          version_text(result.version), result.skipped, result.duration_ms);
+  } else {
+    summary = fmt::format("database is at version {}: applied {} in {} ms ({} already applied)",
+                          version_text(result.version),
+                          plural(static_cast<long>(result.applied.size()), "migration"),
+                          result.duration_ms, result.skipped);
+  }
+  if (result.pending > 0 && !flags.dry_run) {
+    summary += fmt::format("; {} still pending", result.pending);
+  }
+  reporter.note(summary);
+  return 0;
+}
+
+int command_run(const Common& common, const UpFlags& flags, std::vector<std::string> command) {
+  if (command.empty()) {
+    Error error(ErrorKind::usage, "run needs a command to start after `up`");
+    error.hint = "write it after --, for example: dbinit run -- ./server --port 8080";
+    throw error;
+  }
+  command_up(common, flags, std::chrono::seconds(30));
+  // Replace this process with the command, so that it becomes PID 1 in a container and receives
+  // the signals sent to it. Every connection was closed when run_up returned.
+  std::fflush(stdout);
+  std::fflush(stderr);
+  std::vector<char*> argv;
+  for (std::string& arg : command) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  execvp(argv[0], argv.data());
+  const int err = errno;
+  Error error(ErrorKind::failure,
+              fmt::format("cannot start '{}': {}", command.front(), std::strerror(err)));
+  error.state = "the database was migrated; only starting the command failed";
+  error.hint = err == ENOENT ? "check the command's name and PATH" : "check the command";
+  throw error;
+}
+
+void add_up_flags(CLI::App& app, Common& common, UpFlags& flags) {
+  app.add_option("--to", flags.to, "apply pending migrations up to this version only");
+  app.add_flag("--dry-run", flags.dry_run, "print what would be done and change nothing");
+  app.add_option("--wait", common.flags.wait,
+                 "wait this long for the server to accept connections (e.g. 30s)");
+  app.add_option("--lock-timeout", common.flags.lock_timeout,
+                 "wait this long for another dbinit's lock (default 60s)");
+  app.add_option("--transaction", common.flags.transaction,
+                 "all: the whole run is one transaction (default); each: one per migration");
+  app.add_flag("--allow-missing", flags.allow_missing,
+               "do not stop when an applied migration's file is missing");
+}
+
+}  // namespace
+
+void add_up_commands(Commands& commands) {
+  Common& common = commands.common();
+  auto flags = std::make_shared<UpFlags>();
+  CLI::App* up =
+      commands.add("up", "create the database, restore the init dump, migrate",
+                   [&common, flags] { return command_up(common, *flags, milliseconds(0)); });
+  add_up_flags(*up, common, *flags);
+  CLI::App* run =
+      commands.add("run", "up, then exec COMMAND: dbinit run -- COMMAND [ARGS]",
+                   [&common, flags] { return command_run(common, *flags, common.exec); });
+  add_up_flags(*run, common, *flags);
+}
+
+}  // namespace dbinit::cli

@@ -1,0 +1,79 @@
+#pragma once
+
+// What every subcommand shares: the global options, the output helpers, and the table through
+// which each command file adds its subcommands (cli/cmd_*.cpp). app.cpp parses argv and runs the
+// one subcommand that was given.
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "cli/config.h"
+#include "cli/output.h"
+#include "core/migration.h"
+
+namespace dbinit::cli {
+
+/// The options every subcommand accepts.
+struct Common {
+  Flags flags;
+  bool json = false;
+  bool quiet = false;
+  bool verbose = false;
+  /// For `run`: the command after `--`.
+  std::vector<std::string> exec;
+  Verbosity verbosity() const {
+    return verbose ? Verbosity::verbose : quiet ? Verbosity::quiet : Verbosity::normal;
+  }
+};
+
+/// The subcommands, each with what runs it once argv has been parsed.
+class Commands {
+ public:
+  Commands(CLI::App& root, Common& common) : m_root(root), m_common(common) {}
+
+  /// Adds subcommand `name` with the common options; `run` is called when it was given.
+  CLI::App* add(const std::string& name, const std::string& description, std::function<int()> run);
+
+  Common& common() { return m_common; }
+  /// Runs the subcommand that was parsed; returns its exit code.
+  int run_parsed() const;
+  /// True when `name` was the subcommand given.
+  bool parsed(const std::string& name) const;
+
+ private:
+  struct Entry {
+    CLI::App* app;
+    std::function<int()> run;
+  };
+  CLI::App& m_root;
+  Common& m_common;
+  std::vector<Entry> m_entries;
+};
+
+/// Adds the global options to `app`.
+void add_common(CLI::App& app, Common& common);
+
+// Each command file adds its subcommands.
+void add_up_commands(Commands& commands);      // up, run
+void add_status_commands(Commands& commands);  // status, check
+void add_new_command(Commands& commands);      // new
+void add_repair_command(Commands& commands);   // repair
+
+// --- helpers for the command files ---------------------------------------------------------
+
+/// `3 migrations`, `1 migration`.
+std::string plural(long n, std::string_view word);
+/// A version for humans (`none` when empty) and for JSON (null when empty).
+std::string version_text(const std::optional<Version>& version);
+nlohmann::json version_json(const std::optional<Version>& version);
+/// Parses `texts` as versions; Error{usage} naming `flag` for anything that is not digits.
+std::vector<Version> parse_versions(const std::vector<std::string>& texts, std::string_view flag);
+
+}  // namespace dbinit::cli
