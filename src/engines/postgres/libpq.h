@@ -7,16 +7,42 @@
 
 namespace dbinit {
 
-#define DBINIT_LIBPQ_FUNCTIONS(X)                                                                  \
-  X(PQclear)                                                                                       \
-  X(PQclientEncoding)                                                                              \
-  X(PQcmdStatus) X(PQconnectdbParams) X(PQconnectionNeedsPassword) X(PQconninfoFree)               \
-      X(PQconninfoParse) X(PQdb) X(PQerrorMessage) X(PQexec) X(PQexecParams) X(PQfinish)           \
-          X(PQfreemem) X(PQgetCopyData) X(PQgetResult) X(PQgetisnull) X(PQgetlength) X(PQgetvalue) \
-              X(PQmakeEmptyPGresult) X(PQnfields) X(PQntuples) X(PQparameterStatus)                \
-                  X(PQputCopyData) X(PQputCopyEnd) X(PQresultErrorField) X(PQresultStatus)         \
-                      X(PQsendQuery) X(PQserverVersion) X(PQsetNoticeProcessor) X(PQstatus)        \
-                          X(PQtransactionStatus) X(PQuser) X(pg_encoding_to_char)
+// clang-format off
+#define DBINIT_LIBPQ_FUNCTIONS(X) \
+  X(PQclear) \
+  X(PQclientEncoding) \
+  X(PQcmdStatus) \
+  X(PQconnectdbParams) \
+  X(PQconnectionNeedsPassword) \
+  X(PQconninfoFree) \
+  X(PQconninfoParse) \
+  X(PQdb) \
+  X(PQerrorMessage) \
+  X(PQexec) \
+  X(PQexecParams) \
+  X(PQfinish) \
+  X(PQfreemem) \
+  X(PQgetCopyData) \
+  X(PQgetResult) \
+  X(PQgetisnull) \
+  X(PQgetlength) \
+  X(PQgetvalue) \
+  X(PQmakeEmptyPGresult) \
+  X(PQnfields) \
+  X(PQntuples) \
+  X(PQparameterStatus) \
+  X(PQputCopyData) \
+  X(PQputCopyEnd) \
+  X(PQresultErrorField) \
+  X(PQresultStatus) \
+  X(PQsendQuery) \
+  X(PQserverVersion) \
+  X(PQsetNoticeProcessor) \
+  X(PQstatus) \
+  X(PQtransactionStatus) \
+  X(PQuser) \
+  X(pg_encoding_to_char)
+// clang-format on
 
 struct LibPq {
 #define DBINIT_DECLARE(name) decltype(&::name) name = nullptr;
