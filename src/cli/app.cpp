@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
       break;
     }
   }
+  common.args = args;
 
   CLI::App app{"dbinit brings a service's database to the state its code expects.", "dbinit"};
   app.set_version_flag("--version", std::string("dbinit ") + k_version);
@@ -35,6 +36,10 @@ int main(int argc, char** argv) {
   add_status_commands(commands);
   add_new_command(commands);
   add_repair_command(commands);
+  add_down_command(commands);
+  add_baseline_command(commands);
+  add_verify_command(commands);
+  add_seed_command(commands);
 
   Verbosity verbosity = Verbosity::normal;
   try {

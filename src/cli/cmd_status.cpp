@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "cli/command.h"
+#include "cli/services.h"
 #include "core/runner.h"
 #include "util/error.h"
 
@@ -15,6 +16,17 @@ using nlohmann::json;
 using std::chrono::milliseconds;
 
 namespace {
+
+// The one line `status --all` shows per service.
+std::string status_summary(const StatusReport& report) {
+  const Status& status = report.status;
+  if (!report.database_exists) return "the database does not exist";
+  return fmt::format(
+      "version {}: {} applied, {} baseline, {} pending, {} changed, {} missing, {} "
+      "failed",
+      version_text(status.current), status.applied, status.baseline, status.pending, status.changed,
+      status.missing, status.failed);
+}
 
 int command_status(const Common& common) {
   const Settings settings = resolve_settings(common.flags, process_environment(), milliseconds(0));
@@ -47,6 +59,7 @@ int command_status(const Common& common) {
       out["migrations"].push_back(std::move(item));
     }
     std::cout << out.dump(2) << std::endl;
+    report_summary(status_summary(*report));
     return 0;
   }
 
@@ -84,6 +97,7 @@ int command_status(const Common& common) {
                       status.applied, status.baseline, status.pending, status.changed,
                       status.missing, status.failed);
   std::cout << text << std::flush;
+  report_summary(status_summary(*report));
   return 0;
 }
 
@@ -101,8 +115,10 @@ int command_check(const Common& common) {
                      .dump(2)
               << std::endl;
   }
-  reporter.note(
-      fmt::format("database is up to date at version {}", version_text(report->status.current)));
+  const std::string summary =
+      fmt::format("database is up to date at version {}", version_text(report->status.current));
+  reporter.note(summary);
+  report_summary(summary);
   return 0;
 }
 

@@ -1,4 +1,4 @@
-// `dbinit up` and `dbinit run`.
+// `dbinit up`, `dbinit run` and `dbinit reset`.
 
 #include <unistd.h>
 
@@ -10,6 +10,8 @@
 #include <fmt/format.h>
 
 #include "cli/command.h"
+#include "cli/services.h"
+#include "core/hooks.h"
 #include "core/runner.h"
 #include "util/error.h"
 
@@ -44,17 +46,62 @@ UpOptions up_options(const Settings& settings, const UpFlags& flags) {
   return options;
 }
 
-int command_up(const Common& common, const UpFlags& flags, milliseconds wait_default) {
+// Asks on the terminal for the database's name before it is dropped; returns the answer.
+std::string ask_on_terminal(const std::string& name, const std::string& target) {
+  fmt::print(stderr,
+             "dbinit: this drops the database {} and everything in it, then migrates and seeds "
+             "it again\ndbinit: type the database's name ({}) to confirm: ",
+             target, name);
+  std::fflush(stderr);
+  std::string line;
+  if (!std::getline(std::cin, line)) return {};
+  return line;
+}
+
+enum class UpMode { up, run, reset };
+
+std::string up_summary(const UpResult& result, const UpFlags& flags);
+
+int command_up(const Common& common, const UpFlags& flags, milliseconds wait_default, UpMode mode) {
   const Settings settings = resolve_settings(common.flags, process_environment(), wait_default);
   HumanReporter reporter(common.verbosity());
-  const UpResult result = run_up(settings.project, up_options(settings, flags), reporter);
+  UpOptions options = up_options(settings, flags);
+  if (mode == UpMode::reset) {
+    options.clean = true;
+    options.clean_operation = "reset";
+  } else if (settings.clean) {
+    options.clean = true;
+    options.clean_operation = settings.clean_origin;
+  }
+  options.confirmed = settings.confirmed;
+  options.skip_seed = settings.skip_seed;
+  if (isatty(STDIN_FILENO)) options.ask = ask_on_terminal;
+  const UpResult result = run_up(settings.project, options, reporter);
+  std::string summary = up_summary(result, flags);
+  reporter.note(summary);
+
+  if (!flags.dry_run && !settings.skip_hooks) {
+    HookRun hooks;
+    hooks.event = "after_up";
+    // The hooks' own environment: the real URL, password included, is theirs to use (it is
+    // never printed).
+    hooks.environment = {{"DATABASE_URL", settings.project.url.original},
+                         {"DBINIT_URL", settings.project.url.original},
+                         {"DBINIT_VERSION", result.version ? result.version->str() : ""},
+                         {"DBINIT_APPLIED", std::to_string(result.applied.size())}};
+    hooks.unset = {"DATABASE_URL_FILE", "DBINIT_URL_FILE"};
+    hooks.state = fmt::format("the database is at version {}, committed; only the hook failed",
+                              version_text(result.version));
+    run_hooks(settings.project.after_up_hooks, hooks, reporter);
+  }
 
   if (common.json) {
     json out = {{"engine", result.engine},   {"url", result.url},
                 {"created", result.created}, {"restored", result.restored},
                 {"applied", json::array()},  {"version", version_json(result.version)},
                 {"skipped", result.skipped}, {"pending", result.pending},
-                {"dry_run", flags.dry_run},  {"duration_ms", result.duration_ms}};
+                {"dry_run", flags.dry_run},  {"duration_ms", result.duration_ms},
+                {"dropped", result.dropped}, {"seeded", result.seeded}};
     for (const AppliedMigration& m : result.applied) {
       out["applied"].push_back(
           {{"version", m.version}, {"name", m.name}, {"duration_ms", m.duration_ms}});
@@ -67,12 +114,17 @@ int command_up(const Common& common, const UpFlags& flags, milliseconds wait_def
     }
     std::cout << out.dump(2) << std::endl;
   }
+  report_summary(summary);
+  return 0;
+}
+
+std::string up_summary(const UpResult& result, const UpFlags& flags) {
   std::string summary;
   if (flags.dry_run) {
     summary = fmt::format("dry run: would apply {}{}; nothing was changed",
                           plural(static_cast<long>(result.planned.size()), "migration"),
                           result.restored.empty() ? "" : " after restoring the init dump");
-  } else if (result.applied.empty() && result.restored.empty()) {
+  } else if (result.applied.empty() && result.restored.empty() && result.seeded.empty()) {
     summary = fmt::format("database is up to date at version {} ({} applied, {} ms)",
                           version_text(result.version), result.skipped, result.duration_ms);
   } else {
@@ -81,11 +133,15 @@ int command_up(const Common& common, const UpFlags& flags, milliseconds wait_def
                           plural(static_cast<long>(result.applied.size()), "migration"),
                           result.duration_ms, result.skipped);
   }
+  if (!result.seeded.empty()) {
+    summary +=
+        fmt::format("; applied {}", plural(static_cast<long>(result.seeded.size()), "seed file"));
+  }
   if (result.pending > 0 && !flags.dry_run) {
     summary += fmt::format("; {} still pending", result.pending);
   }
-  reporter.note(summary);
-  return 0;
+  if (result.dropped) summary = "dropped the database and created it again; " + summary;
+  return summary;
 }
 
 int command_run(const Common& common, const UpFlags& flags, std::vector<std::string> command) {
@@ -94,7 +150,7 @@ int command_run(const Common& common, const UpFlags& flags, std::vector<std::str
     error.hint = "write it after --, for example: dbinit run -- ./server --port 8080";
     throw error;
   }
-  command_up(common, flags, std::chrono::seconds(30));
+  command_up(common, flags, std::chrono::seconds(30), UpMode::run);
   // Replace this process with the command, so that it becomes PID 1 in a container and receives
   // the signals sent to it. Every connection was closed when run_up returned.
   std::fflush(stdout);
@@ -111,7 +167,18 @@ int command_run(const Common& common, const UpFlags& flags, std::vector<std::str
   throw error;
 }
 
-void add_up_flags(CLI::App& app, Common& common, UpFlags& flags) {
+void add_up_flags(CLI::App& app, Common& common, UpFlags& flags, UpMode mode) {
+  if (mode != UpMode::reset) {
+    app.add_flag("--clean", common.flags.clean,
+                 "reset first: drop the database, then up (development only, like reset; env "
+                 "DBINIT_CLEAN=1 or DBINIT_FORCE_RECREATE=1)");
+  }
+  app.add_flag("--yes", common.flags.yes,
+               "confirm dropping the database for --clean / reset (env DBINIT_YES=1)");
+  app.add_flag("--skip-seed", common.flags.skip_seed,
+               "do not seed a database that was empty (env DBINIT_SKIP_SEED=1)");
+  app.add_flag("--skip-hooks", common.flags.skip_hooks,
+               "do not run the after_up hooks (env DBINIT_SKIP_HOOKS=1)");
   app.add_option("--to", flags.to, "apply pending migrations up to this version only");
   app.add_flag("--dry-run", flags.dry_run, "print what would be done and change nothing");
   app.add_option("--wait", common.flags.wait,
@@ -129,14 +196,18 @@ void add_up_flags(CLI::App& app, Common& common, UpFlags& flags) {
 void add_up_commands(Commands& commands) {
   Common& common = commands.common();
   auto flags = std::make_shared<UpFlags>();
-  CLI::App* up =
-      commands.add("up", "create the database, restore the init dump, migrate",
-                   [&common, flags] { return command_up(common, *flags, milliseconds(0)); });
-  add_up_flags(*up, common, *flags);
+  CLI::App* up = commands.add(
+      "up", "create the database, restore the init dump, migrate, seed, run the hooks",
+      [&common, flags] { return command_up(common, *flags, milliseconds(0), UpMode::up); });
+  add_up_flags(*up, common, *flags, UpMode::up);
   CLI::App* run =
       commands.add("run", "up, then exec COMMAND: dbinit run -- COMMAND [ARGS]",
                    [&common, flags] { return command_run(common, *flags, common.exec); });
-  add_up_flags(*run, common, *flags);
+  add_up_flags(*run, common, *flags, UpMode::run);
+  CLI::App* reset = commands.add(
+      "reset", "drop the database, then up (development only; asks, or --yes)",
+      [&common, flags] { return command_up(common, *flags, milliseconds(0), UpMode::reset); });
+  add_up_flags(*reset, common, *flags, UpMode::reset);
 }
 
 }  // namespace dbinit::cli

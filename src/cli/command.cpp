@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/services.h"
 #include "util/error.h"
 
 namespace dbinit::cli {
@@ -17,8 +18,11 @@ CLI::App* Commands::add(const std::string& name, const std::string& description,
 }
 
 int Commands::run_parsed() const {
+  take_summary_channel();
   for (const Entry& entry : m_entries) {
-    if (entry.app->parsed()) return entry.run();
+    if (!entry.app->parsed()) continue;
+    if (m_common.flags.all) return run_all_services(m_common, entry.app->get_name());
+    return entry.run();
   }
   return exit_code(ErrorKind::usage);
 }
@@ -41,6 +45,8 @@ void add_common(CLI::App& app, Common& common) {
   app.add_option("--schema-file", f.schema_file, "schema file (default db/schema.sql)");
   app.add_option("--env", f.env, "environment name recorded in the database (env DBINIT_ENV)");
   app.add_option("--service", f.service, "service of dbinit.toml to work on");
+  app.add_flag("--all", f.all, "run the command for every service of dbinit.toml, in parallel");
+  app.add_option("--jobs", f.jobs, "with --all: services at a time (default: number of cores)");
   app.add_flag("--json", common.json, "print one JSON document on stdout");
   app.add_flag("-q,--quiet", common.quiet, "print only warnings and errors");
   app.add_flag("-v,--verbose", common.verbose, "print more detail");

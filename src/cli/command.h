@@ -28,6 +28,8 @@ struct Common {
   bool verbose = false;
   /// For `run`: the command after `--`.
   std::vector<std::string> exec;
+  /// The arguments before any `--`, as given (`--all` starts dbinit again with them).
+  std::vector<std::string> args;
   Verbosity verbosity() const {
     return verbose ? Verbosity::verbose : quiet ? Verbosity::quiet : Verbosity::normal;
   }
@@ -61,10 +63,15 @@ class Commands {
 void add_common(CLI::App& app, Common& common);
 
 // Each command file adds its subcommands.
-void add_up_commands(Commands& commands);      // up, run
+void add_up_commands(Commands& commands);      // up, run, reset
 void add_status_commands(Commands& commands);  // status, check
 void add_new_command(Commands& commands);      // new
 void add_repair_command(Commands& commands);   // repair
+void add_seed_command(Commands& commands);     // seed
+
+void add_down_command(Commands& commands);      // down
+void add_baseline_command(Commands& commands);  // baseline
+void add_verify_command(Commands& commands);    // verify
 
 // --- helpers for the command files ---------------------------------------------------------
 

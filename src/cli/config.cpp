@@ -3,6 +3,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
@@ -189,6 +190,77 @@ class TomlConfig {
     throw error_at(*node, fmt::format("'{}' must be a string", key));
   }
 
+  /// The commands of `hooks.<event>` in `service` (when it has that key) or at the top level.
+  /// Each command is a non-empty list of strings, `${VAR}` replaced in every word.
+  std::vector<std::vector<std::string>> hooks(const toml::table* service, const std::string& event,
+                                              const EnvLookup& env) const {
+    const std::string example = "hooks." + event + R"( = [["./bin/reindex", "--all"]])";
+    for (const toml::table* table : {service, &m_table}) {
+      if (table == nullptr) continue;
+      const toml::node* node = table->get("hooks");
+      if (node == nullptr) continue;
+      const toml::table* hooks_table = node->as_table();
+      if (hooks_table == nullptr) {
+        throw error_at(*node, "'hooks' must be a table of events: " + example);
+      }
+      for (const auto& [key, value] : *hooks_table) {
+        if (key.str() != "after_up") {
+          Error error = error_at(value, fmt::format("unknown hook event '{}'", key.str()));
+          error.hint = "the known event is after_up: " + example;
+          throw error;
+        }
+      }
+      const toml::node* commands_node = hooks_table->get(event);
+      if (commands_node == nullptr) continue;
+      const toml::array* commands = commands_node->as_array();
+      if (commands == nullptr) {
+        Error error =
+            error_at(*commands_node, fmt::format("hooks.{} must be a list of commands", event));
+        error.hint = "each command is a list of strings (no shell): " + example;
+        throw error;
+      }
+      std::vector<std::vector<std::string>> out;
+      for (const toml::node& command_node : *commands) {
+        const toml::array* words = command_node.as_array();
+        std::vector<std::string> command;
+        if (words != nullptr) {
+          for (const toml::node& word : *words) {
+            const auto* text = word.as_string();
+            if (text == nullptr) {
+              command.clear();
+              break;
+            }
+            command.push_back(substitute(text->get(), env, location(word)));
+          }
+        }
+        if (command.empty()) {
+          Error error = error_at(command_node, fmt::format("hooks.{}: a command must be a "
+                                                           "non-empty list of strings",
+                                                           event));
+          error.hint = "write each command as its words, without a shell: " + example;
+          throw error;
+        }
+        out.push_back(std::move(command));
+      }
+      return out;
+    }
+    return {};
+  }
+
+  /// The services declared in the file, in name order.
+  std::vector<ServiceInfo> services() const {
+    std::vector<ServiceInfo> out;
+    if (const toml::table* table = m_table["services"].as_table()) {
+      for (const auto& [name, node] : *table) {
+        const toml::table* service = node.as_table();
+        out.push_back({std::string(name.str()), service != nullptr && service->contains("url")});
+      }
+    }
+    std::sort(out.begin(), out.end(),
+              [](const ServiceInfo& a, const ServiceInfo& b) { return a.name < b.name; });
+    return out;
+  }
+
  private:
   std::string location(const toml::node& node) const {
     return fmt::format("{}:{}", m_file, node.source().begin.line);
@@ -322,8 +394,60 @@ Settings resolve_settings(const Flags& flags, const EnvLookup& env,
       throw error;
     }
   }
+  settings.project.after_up_hooks = toml.loaded() ? toml.hooks(service_table, "after_up", env)
+                                                  : std::vector<std::vector<std::string>>{};
+
+  auto switch_setting = [&](bool flag, const char* var) {
+    if (flag) return true;
+    std::optional<std::string> value = env(var);
+    return value && parse_switch_value(*value, var);
+  };
+  settings.confirmed = switch_setting(flags.yes, "DBINIT_YES");
+  settings.skip_seed = switch_setting(flags.skip_seed, "DBINIT_SKIP_SEED");
+  settings.skip_hooks = switch_setting(flags.skip_hooks, "DBINIT_SKIP_HOOKS");
+  if (flags.clean) {
+    settings.clean = true;
+    settings.clean_origin = "up --clean";
+  } else {
+    for (const char* var : {"DBINIT_CLEAN", "DBINIT_FORCE_RECREATE"}) {
+      if (switch_setting(false, var)) {
+        settings.clean = true;
+        settings.clean_origin = fmt::format("up with {}=1", var);
+        break;
+      }
+    }
+  }
   settings.project.applied_by = applied_by();
   return settings;
+}
+
+bool parse_switch_value(const std::string& text, const std::string& what) {
+  std::string value;
+  for (char c : text) value += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (value == "1" || value == "true" || value == "yes" || value == "on") return true;
+  if (value.empty() || value == "0" || value == "false" || value == "no" || value == "off") {
+    return false;
+  }
+  Error error(ErrorKind::usage, fmt::format("{}: '{}' is not a switch value", what, text));
+  error.hint = "use 1, true, yes or on (and 0, false, no or off)";
+  throw error;
+}
+
+std::vector<ServiceInfo> list_services(const Flags& flags, const EnvLookup& env) {
+  const std::optional<std::string> config_env = env("DBINIT_CONFIG");
+  const fs::path config_path = flags.config ? fs::path(*flags.config)
+                               : config_env ? fs::path(*config_env)
+                                            : fs::path("dbinit.toml");
+  TomlConfig toml(config_path, true);
+  toml.select(std::nullopt);
+  std::vector<ServiceInfo> services = toml.services();
+  if (services.empty()) {
+    Error error(ErrorKind::config, "--all: the file declares no services");
+    error.where = toml.file();
+    error.hint = "declare each service as a [services.NAME] table with its url";
+    throw error;
+  }
+  return services;
 }
 
 }  // namespace dbinit::cli

@@ -30,6 +30,16 @@ struct Flags {
   std::optional<std::string> wait;
   std::optional<std::string> lock_timeout;
   std::optional<std::string> transaction;
+  /// --all: run the command for every service of dbinit.toml (cli/services.h); --jobs N of them
+  /// at a time.
+  bool all = false;
+  std::optional<std::string> jobs;
+  /// --yes: confirm a destructive or guarded operation (reset, up --clean, seed).
+  bool yes = false;
+  bool skip_seed = false;
+  bool skip_hooks = false;
+  /// `up --clean`: reset, then up.
+  bool clean = false;
 };
 
 /// Looks up an environment variable; nullopt when unset. Tests pass a map instead of getenv.
@@ -43,6 +53,17 @@ struct Settings {
   TransactionMode transaction = TransactionMode::all;
   /// The toml file that was read, if any (for messages).
   std::string config_file;
+  /// --yes or DBINIT_YES=1.
+  bool confirmed = false;
+  /// --skip-seed or DBINIT_SKIP_SEED=1.
+  bool skip_seed = false;
+  /// --skip-hooks or DBINIT_SKIP_HOOKS=1.
+  bool skip_hooks = false;
+  /// `up --clean`, DBINIT_CLEAN=1 or DBINIT_FORCE_RECREATE=1: reset, then up. Only `up` and `run`
+  /// act on it.
+  bool clean = false;
+  /// What asked for the clean, for messages: `up --clean`, `DBINIT_CLEAN=1`.
+  std::string clean_origin;
 };
 
 /// Resolves every setting. `command_wait_default` is the --wait default of the command (`run`
@@ -50,6 +71,21 @@ struct Settings {
 /// dbinit.toml, and Error{usage} for a bad flag value.
 Settings resolve_settings(const Flags& flags, const EnvLookup& env,
                           std::chrono::milliseconds command_wait_default);
+
+/// A service of dbinit.toml (`[services.NAME]`).
+struct ServiceInfo {
+  std::string name;
+  /// The service's table sets `url`.
+  bool has_url = false;
+};
+
+/// The services of dbinit.toml (--config, DBINIT_CONFIG or ./dbinit.toml) in name order. Throws
+/// Error{config} when there is no file or it declares no service.
+std::vector<ServiceInfo> list_services(const Flags& flags, const EnvLookup& env);
+
+/// Parses a switch variable: 1/true/yes/on and 0/false/no/off (any case; empty is off). Throws
+/// Error{usage} naming `what` for anything else.
+bool parse_switch_value(const std::string& text, const std::string& what);
 
 /// Parses `30s`, `500ms`, `2m`, `1h`, `1m30s`, or a bare number of seconds. Throws Error{usage}
 /// naming `what` (the flag or variable) for anything else.

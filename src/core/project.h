@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "engines/url.h"
 
@@ -25,6 +26,8 @@ struct Project {
   std::string environment;
   /// Who applies migrations, recorded in the ledger: `user@host dbinit <version>`.
   std::string applied_by;
+  /// `hooks.after_up`: commands (argv lists, no shell) run after a successful `up`.
+  std::vector<std::vector<std::string>> after_up_hooks;
 };
 
 }  // namespace dbinit

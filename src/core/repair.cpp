@@ -39,6 +39,54 @@ LedgerEntry entry_for(const Migration& migration, const Project& project, Ledger
 
 }  // namespace
 
+std::string format_accepted_checksum(const AcceptedChecksum& change) {
+  return fmt::format("{} -> {} at {} by {}", change.from, change.to, change.at, change.by);
+}
+
+std::vector<AcceptedChecksum> parse_accepted_checksums(std::string_view value) {
+  std::vector<AcceptedChecksum> out;
+  std::size_t pos = 0;
+  while (pos < value.size()) {
+    std::size_t end = value.find('\n', pos);
+    if (end == std::string_view::npos) end = value.size();
+    const std::string_view line = value.substr(pos, end - pos);
+    pos = end + 1;
+    if (line.empty()) continue;
+    AcceptedChecksum change;
+    change.text = std::string(line);
+    // Checksums and times hold no spaces; `by` (user@host dbinit 0.1.0) may.
+    const std::size_t arrow = line.find(" -> ");
+    const std::size_t at = line.find(" at ", arrow == std::string_view::npos ? 0 : arrow + 4);
+    const std::size_t by = line.find(" by ", at == std::string_view::npos ? 0 : at + 4);
+    if (arrow != std::string_view::npos && at != std::string_view::npos &&
+        by != std::string_view::npos) {
+      change.from = std::string(line.substr(0, arrow));
+      change.to = std::string(line.substr(arrow + 4, at - arrow - 4));
+      change.at = std::string(line.substr(at + 4, by - at - 4));
+      change.by = std::string(line.substr(by + 4));
+    }
+    out.push_back(std::move(change));
+  }
+  return out;
+}
+
+std::map<std::string, std::vector<AcceptedChecksum>> read_accepted_checksums(
+    const Project& project, const ConnectOptions& options, const std::vector<LedgerEntry>& ledger,
+    Reporter& reporter) {
+  std::map<std::string, std::vector<AcceptedChecksum>> out;
+  if (ledger.empty()) return out;
+  auto [engine, opened] = connect(project, false, options, reporter);
+  if (opened == OpenResult::missing) return out;
+  for (const LedgerEntry& entry : ledger) {
+    std::optional<std::string> value =
+        engine->meta(std::string(k_meta_accepted_checksum) + entry.version);
+    if (!value) continue;
+    std::vector<AcceptedChecksum> changes = parse_accepted_checksums(*value);
+    if (!changes.empty()) out.emplace(entry.version, std::move(changes));
+  }
+  return out;
+}
+
 std::vector<std::string> run_repair(const Project& project, const RepairOptions& options,
                                     Reporter& reporter) {
   if (options.accept_checksum.empty() && options.forget_failed.empty() &&
@@ -90,7 +138,22 @@ std::vector<std::string> run_repair(const Project& project, const RepairOptions&
       LedgerEntry entry = *row->entry;
       entry.checksum = row->migration->checksum;
       entry.down_sql = row->migration->down_sql;
-      writes.push_back([&engine, entry] { engine->record(entry); });
+      // The replaced checksum stays visible (`status -v`): one line per acceptance, oldest first.
+      const std::string key = std::string(k_meta_accepted_checksum) + version.str();
+      AcceptedChecksum change;
+      change.from = row->entry->checksum;
+      change.to = entry.checksum;
+      change.at = utc_now_iso8601();
+      change.by = project.applied_by;
+      std::string history = format_accepted_checksum(change);
+      if (std::optional<std::string> earlier = engine->meta(key); earlier && !earlier->empty()) {
+        history = *earlier + "\n" + history;
+      }
+      writes.push_back([&engine, entry, key, history] {
+        engine->ensure_ledger();
+        engine->record(entry);
+        engine->set_meta(key, history);
+      });
       done.push_back(fmt::format("accepted the new checksum of {} ({} was {})", row->name(),
                                  entry.checksum, row->entry->checksum));
     }

@@ -6,8 +6,11 @@
 
 #include <fmt/format.h>
 
+#include "core/guard.h"
+#include "core/seed.h"
 #include "util/error.h"
 #include "util/files.h"
+#include "util/text.h"
 
 namespace dbinit {
 
@@ -54,14 +57,16 @@ std::pair<std::unique_ptr<Engine>, OpenResult> connect(const Project& project, b
       if (waited >= options.wait) {
         if (error.where.empty()) error.where = project.url.redacted();
         if (error.state.empty()) error.state = "nothing was changed";
-        if (error.hint.empty()) {
-          error.hint = options.wait.count() > 0
-                           ? fmt::format(
-                                 "the server did not accept connections within {}; check "
-                                 "that it is running and reachable",
-                                 format_duration(options.wait))
-                           : "check that the server is running and reachable, or use --wait 30s "
-                             "to wait for it";
+        if (options.wait.count() > 0) {
+          // The engine's hint suggests --wait; it was given, so say how long was waited instead.
+          error.hint = fmt::format(
+              "the server did not accept connections within {}; check that it is running and "
+              "reachable, or wait longer with --wait",
+              format_duration(options.wait));
+        } else if (error.hint.empty()) {
+          error.hint =
+              "check that the server is running and reachable, or use --wait 30s to wait "
+              "for it";
         }
         throw;
       }
@@ -106,9 +111,15 @@ class UpRun {
   UpResult run();
 
  private:
+  UpResult run_unguarded();
   void load_state(bool under_lock);
   void replan(bool under_lock);
   void restore_init_and_replan(bool one_transaction);
+  // `reset` / `up --clean`: the guard, then the drop (or, with --dry-run, what it would do).
+  void clean_database();
+  void apply_seeds();
+  // Seeds after a run split into steps: their own transaction, under the session lock.
+  void apply_seeds_in_steps();
   // Verifies applied migrations against their files; throws drift / failed errors.
   void check_applied(const Status& status, bool under_lock) const;
   void run_in_steps();
@@ -133,6 +144,12 @@ class UpRun {
   Status m_status;
   UpPlan m_up;
   std::vector<fs::path> m_init;
+  // Seeds to apply: those of the seeds folder when the database is empty and seeding is on.
+  std::vector<fs::path> m_seeds;
+  // The database is empty, has seeds, but the environment is production: they are not applied.
+  bool m_seeds_withheld = false;
+  // --dry-run with --clean: plan as if the database had been dropped.
+  bool m_pretend_dropped = false;
   std::vector<const Migration*> m_plan;
   UpResult m_result;
 };
@@ -262,8 +279,9 @@ void UpRun::apply_guarded(const Migration& migration) {
 }
 
 void UpRun::record_environment() {
-  if (!m_project.environment.empty() && m_engine->recorded_environment() != m_project.environment) {
-    m_engine->record_environment(m_project.environment);
+  if (!m_project.environment.empty() &&
+      m_engine->meta(k_meta_environment) != m_project.environment) {
+    m_engine->set_meta(k_meta_environment, m_project.environment);
   }
 }
 
@@ -358,6 +376,16 @@ void UpRun::load_state(bool under_lock) {
   replan(under_lock);
   m_result.skipped = m_status.applied + m_status.baseline;
   m_init = m_empty ? find_init_dump(m_project.init_path) : std::vector<fs::path>{};
+  m_seeds.clear();
+  m_seeds_withheld = false;
+  if (m_empty && !m_options.skip_seed) {
+    m_seeds = find_seeds(m_project.seeds_dir);
+    // Seeds are development data: a production database's first start must not get them.
+    if (!m_seeds.empty() && is_production_environment(m_project.environment)) {
+      m_seeds.clear();
+      m_seeds_withheld = true;
+    }
+  }
 }
 
 void UpRun::replan(bool under_lock) {
@@ -398,16 +426,96 @@ void UpRun::restore_init_and_replan(bool one_transaction) {
   m_result.skipped = m_status.applied + m_status.baseline;
 }
 
+// The name a user types to confirm a reset: the database's name, or the SQLite file as written.
+std::string confirmation_name(const DatabaseUrl& url) {
+  return url.database.empty() ? url.user : url.database;
+}
+
+void UpRun::clean_database() {
+  auto [engine, opened] = connect(m_project, false, m_options.connect, m_reporter);
+  GuardInput guard;
+  guard.operation = m_options.clean_operation;
+  guard.target = m_project.url.redacted();
+  guard.environment = m_project.environment;
+  if (opened != OpenResult::missing) guard.recorded = engine->meta(k_meta_environment);
+  guard.requires_development = true;
+  guard.confirmed = m_options.confirmed;
+  guard.can_prompt = static_cast<bool>(m_options.ask);
+  GuardDecision decision = evaluate_guard(guard);
+  if (decision.verdict == GuardVerdict::ask) {
+    const std::string name = confirmation_name(m_project.url);
+    if (trim(m_options.ask(name, guard.target)) == name) {
+      decision.verdict = GuardVerdict::allowed;
+    } else {
+      decision.verdict = GuardVerdict::refused;
+      decision.failures.push_back(prompt_mismatch(name));
+    }
+  }
+  if (decision.verdict != GuardVerdict::allowed) throw guard_refusal(guard, decision);
+  if (m_options.dry_run) {
+    m_reporter.note(fmt::format("would drop database {} and create it again", guard.target));
+    m_pretend_dropped = true;
+    return;
+  }
+  if (opened == OpenResult::missing) {
+    m_reporter.note(fmt::format("database {} does not exist; nothing to drop", guard.target));
+    return;
+  }
+  engine->drop_database();
+  m_result.dropped = true;
+  m_reporter.note(fmt::format("dropped database {}", guard.target));
+}
+
+void UpRun::apply_seeds() {
+  apply_seed_files(*m_engine, m_seeds, m_reporter, m_result.seeded);
+}
+
+void UpRun::apply_seeds_in_steps() {
+  if (m_seeds.empty()) return;
+  bool atomic = true;
+  m_engine->begin();
+  try {
+    apply_seed_files(*m_engine, m_seeds, m_reporter, m_result.seeded, &atomic);
+    m_engine->commit();
+  } catch (Error& error) {
+    m_engine->rollback();
+    m_result.seeded.clear();
+    error.state = committed_state() +
+                  (atomic ? "; the seeds were rolled back"
+                          : "; the seeds ran outside a transaction (MySQL commits DDL at once) "
+                            "and may be applied in part");
+    error.hint =
+        "fix the seed, then apply the seeds with `dbinit seed` (`up` seeds only a database that "
+        "was empty when it started)";
+    throw;
+  }
+}
+
 UpResult UpRun::run() {
+  try {
+    return run_unguarded();
+  } catch (Error& error) {
+    if (m_result.dropped) {
+      error.state = "the old database was dropped, then " +
+                    (error.state.empty() ? std::string("nothing was created") : error.state);
+    }
+    throw;
+  }
+}
+
+UpResult UpRun::run_unguarded() {
   const Clock::time_point start = Clock::now();
   m_result.engine = m_project.url.engine;
   m_result.url = m_project.url.redacted();
 
-  // Files first: a bad file name is a configuration error whatever the database says.
+  // Files first: a bad file name is a configuration error whatever the database says, and must
+  // not cost a reset its database.
   m_files = load_migrations(m_project.migrations_dir, m_project.url.engine,
                             m_project.migrations_dir.string());
+  if (m_options.clean) clean_database();
   std::tie(m_engine, m_opened) =
       connect(m_project, !m_options.dry_run, m_options.connect, m_reporter);
+  if (m_pretend_dropped) m_opened = OpenResult::missing;
   m_result.created = m_opened == OpenResult::created;
   if (m_result.created) m_reporter.note(fmt::format("created database {}", m_result.url));
 
@@ -421,6 +529,12 @@ UpResult UpRun::run() {
     throw error;
   }
   auto finish = [&](const Status& status) {
+    if (m_seeds_withheld) {
+      m_reporter.warn(fmt::format(
+          "the seeds in {} were not applied: the environment is {}; apply them with `dbinit "
+          "seed --yes` if this database really should get them",
+          m_project.seeds_dir.string(), m_project.environment));
+    }
     m_result.version = status.current;
     m_result.pending = status.pending;
     m_result.duration_ms = elapsed_ms(start);
@@ -436,10 +550,15 @@ UpResult UpRun::run() {
       m_reporter.note(fmt::format("would apply {}", migration->name));
       m_result.planned.push_back({migration->version.str(), migration->name, 0});
     }
+    for (const fs::path& file : m_seeds) {
+      m_reporter.note(fmt::format("would apply seed {}", file.string()));
+    }
     return finish(m_status);
   }
   // Nothing to do: no lock, no write. A `failed` row needs a look under the lock.
-  if (m_up.apply.empty() && m_init.empty() && m_status.failed == 0) return finish(m_status);
+  if (m_up.apply.empty() && m_init.empty() && m_seeds.empty() && m_status.failed == 0) {
+    return finish(m_status);
+  }
 
   // There is work. Decide how the run is split, then take the lock and look again: another
   // process may have done the work while we were planning.
@@ -456,7 +575,7 @@ UpResult UpRun::run() {
     }
     locked = true;
     load_state(true);
-    if (m_up.apply.empty() && m_init.empty()) {
+    if (m_up.apply.empty() && m_init.empty() && m_seeds.empty()) {
       m_reporter.detail("another process applied the migrations while this one waited");
     }
     if (!m_init.empty()) {
@@ -477,11 +596,13 @@ UpResult UpRun::run() {
     }
     if (one_transaction) {
       for (const Migration* migration : m_plan) apply_in_transaction(*migration);
+      apply_seeds();
       record_environment();
       locked = false;  // the commit ends the transaction that holds the lock
       m_engine->commit();
     } else {
       run_in_steps();
+      apply_seeds_in_steps();
       locked = false;
       m_engine->unlock();
     }
@@ -490,6 +611,7 @@ UpResult UpRun::run() {
       if (locked) m_engine->rollback();
       m_result.applied.clear();
       m_result.restored.clear();
+      m_result.seeded.clear();
       if (error.kind() != ErrorKind::lock_timeout) {
         error.state = "nothing was changed (the run was rolled back)";
       }
@@ -532,7 +654,7 @@ std::unique_ptr<StatusReport> read_status(const Project& project, const ConnectO
     report->has_ledger = ledger.has_value();
     if (ledger) {
       report->ledger = std::move(*ledger);
-      report->environment = engine->recorded_environment();
+      report->environment = engine->meta(k_meta_environment);
     }
   }
   report->status = compute_status(report->files.migrations, report->ledger);

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,6 +47,17 @@ struct UpOptions {
   std::chrono::milliseconds lock_timeout{60'000};
   TransactionMode transaction = TransactionMode::all;
   bool allow_missing = false;
+  /// `reset` / `up --clean`: drop the database first, if the guard (core/guard.h) allows it.
+  bool clean = false;
+  /// How the clean is named in messages (`reset`, `up --clean`).
+  std::string clean_operation = "reset";
+  /// --yes / DBINIT_YES=1.
+  bool confirmed = false;
+  /// Asks the user to type the database's name (shown as `target`) and returns what was typed;
+  /// empty when nobody can be asked (stdin is not a terminal).
+  std::function<std::string(const std::string& name, const std::string& target)> ask;
+  /// --skip-seed / DBINIT_SKIP_SEED=1: do not apply the seeds to an empty database.
+  bool skip_seed = false;
 };
 
 struct AppliedMigration {
@@ -58,8 +70,12 @@ struct UpResult {
   std::string engine;
   std::string url;  // redacted
   bool created = false;
+  /// The database was dropped first (`reset`, `up --clean`).
+  bool dropped = false;
   /// Display paths of the init dump files restored, in order.
   std::vector<std::string> restored;
+  /// Display paths of the seed files applied, in order.
+  std::vector<std::string> seeded;
   std::vector<AppliedMigration> applied;
   /// With --dry-run: what would be applied.
   std::vector<AppliedMigration> planned;
@@ -72,7 +88,8 @@ struct UpResult {
   std::int64_t duration_ms = 0;
 };
 
-/// `dbinit up` (SPEC.md steps 1-6). Throws Error with `state` and `hint` filled in.
+/// `dbinit up` (SPEC.md steps 1-7; the hooks of step 8 are the caller's, core/hooks.h), and with
+/// `options.clean` `reset` / `up --clean`. Throws Error with `state` and `hint` filled in.
 UpResult run_up(const Project& project, const UpOptions& options, Reporter& reporter);
 
 /// What `status` and `check` show. Owns the files and ledger rows that `status` points into.

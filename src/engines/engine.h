@@ -23,8 +23,13 @@ namespace dbinit {
 
 /// The table dbinit keeps its state in (SPEC.md "The ledger").
 inline constexpr std::string_view k_ledger_table = "dbinit_migrations";
-/// The one-row companion table that records the environment `up` ran in (`production`, ...).
+/// The key/value companion table of the ledger (`Engine::meta`).
 inline constexpr std::string_view k_meta_table = "dbinit_meta";
+/// Meta key: the environment recorded by the last `up` (`production`, `development`).
+inline constexpr std::string_view k_meta_environment = "environment";
+/// Meta key prefix, followed by a version: how `repair --accept-checksum` replaced that
+/// migration's checksum (`<old> -> <new> at <time> by <who>`).
+inline constexpr std::string_view k_meta_accepted_checksum = "accepted_checksum:";
 
 enum class LedgerState { applied, baseline, failed };
 
@@ -86,6 +91,13 @@ class Engine {
   virtual std::string server_version() = 0;
   /// True when the database holds any table or view besides dbinit's own tables.
   virtual bool has_user_tables() = 0;
+  /// Drops the database the engine points to and closes the connection; may be called whether
+  /// the engine is open or not, and open() may be called again afterwards. SQLite removes the file
+  /// and its `-journal`, `-wal`, `-shm` and `.lock` side files; PostgreSQL connects to the
+  /// maintenance database and runs DROP DATABASE ... WITH (FORCE), which ends other sessions on
+  /// it; MySQL runs DROP DATABASE. A database that does not exist is not an error. Callers guard
+  /// it (core/guard.h): the runner uses it for `reset` / `up --clean`, and for scratch databases.
+  virtual void drop_database() = 0;
 
   // --- Ledger ---------------------------------------------------------------------------------
 
@@ -98,10 +110,12 @@ class Engine {
   virtual void record(const LedgerEntry& entry) = 0;
   /// Deletes the row for `version`; no row is not an error.
   virtual void remove(std::string_view version) = 0;
-  /// The environment recorded by the last `up` (`production`, `development`), if any.
-  virtual std::optional<std::string> recorded_environment() = 0;
-  /// Records `env` as the database's environment. Requires ensure_ledger().
-  virtual void record_environment(std::string_view env) = 0;
+  /// The value stored under `key` in the meta table, or nullopt when there is none (or no meta
+  /// table). Keys in use: k_meta_environment, and k_meta_accepted_checksum + version.
+  virtual std::optional<std::string> meta(std::string_view key) = 0;
+  /// Stores `value` under `key` in the meta table, replacing any earlier value. Requires
+  /// ensure_ledger().
+  virtual void set_meta(std::string_view key, std::string_view value) = 0;
 
   // --- Lock and transactions --------------------------------------------------------------------
 

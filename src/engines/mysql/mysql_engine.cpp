@@ -325,6 +325,30 @@ class MysqlEngine final : public Engine {
     return existed ? OpenResult::opened : OpenResult::created;
   }
 
+  void drop_database() override {
+    if (m_conn) {
+      libmariadb().mysql_close(m_conn);
+      m_conn = nullptr;
+    }
+    m_lock_held = false;  // a named lock ends with its session
+    MYSQL* conn = connect(nullptr);
+    if (!conn) throw connect_error();
+    m_conn = conn;
+    const std::string sql = fmt::format("DROP DATABASE IF EXISTS {}", backtick(m_url.database));
+    if (libmariadb().mysql_real_query(m_conn, sql.data(), sql.size()) != 0) {
+      Error error = sql_error(fmt::format("cannot drop database {}", backtick(m_url.database)));
+      if (is_auth_failure(m_last_errno)) {
+        error.hint = fmt::format("user '{}' needs the DROP privilege on {}.*", m_url.user,
+                                 backtick(m_url.database));
+      }
+      libmariadb().mysql_close(m_conn);
+      m_conn = nullptr;
+      throw error;
+    }
+    libmariadb().mysql_close(m_conn);
+    m_conn = nullptr;
+  }
+
   std::string server_version() override {
     require_open();
     std::string info = libmariadb().mysql_get_server_info(m_conn);
@@ -391,12 +415,12 @@ class MysqlEngine final : public Engine {
         "error MEDIUMTEXT NULL"
         ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
         k_ledger_table));
-    exec(
-        fmt::format("CREATE TABLE IF NOT EXISTS {} ("
-                    "id INT NOT NULL PRIMARY KEY, "
-                    "environment VARCHAR(255) NOT NULL"
-                    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
-                    k_meta_table));
+    exec(fmt::format(
+        "CREATE TABLE IF NOT EXISTS {} ("
+        "`key` VARCHAR(512) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY, "
+        "value MEDIUMTEXT NOT NULL"
+        ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+        k_meta_table));
   }
 
   void record(const LedgerEntry& entry) override {
@@ -416,10 +440,11 @@ class MysqlEngine final : public Engine {
     exec(fmt::format("DELETE FROM {} WHERE version = {}", k_ledger_table, literal(version)));
   }
 
-  std::optional<std::string> recorded_environment() override {
+  std::optional<std::string> meta(std::string_view key) override {
     std::vector<Row> rows;
     try {
-      rows = query(fmt::format("SELECT environment FROM {} WHERE id = 1", k_meta_table));
+      rows =
+          query(fmt::format("SELECT value FROM {} WHERE `key` = {}", k_meta_table, literal(key)));
     } catch (const Error&) {
       if (m_last_errno == ER_NO_SUCH_TABLE) return std::nullopt;
       throw;
@@ -428,11 +453,11 @@ class MysqlEngine final : public Engine {
     return rows[0][0];
   }
 
-  void record_environment(std::string_view env) override {
+  void set_meta(std::string_view key, std::string_view value) override {
     exec(
-        fmt::format("INSERT INTO {} (id, environment) VALUES (1, {}) ON DUPLICATE KEY UPDATE "
-                    "environment = VALUES(environment)",
-                    k_meta_table, literal(env)));
+        fmt::format("INSERT INTO {} (`key`, value) VALUES ({}, {}) ON DUPLICATE KEY UPDATE value = "
+                    "VALUES(value)",
+                    k_meta_table, literal(key), literal(value)));
   }
 
   // --- Lock and transactions --------------------------------------------------------------------

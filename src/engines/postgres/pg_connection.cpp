@@ -49,6 +49,11 @@ PgConnectFailure classify(PGconn* conn, std::string_view message) {
       contains(message, "certificate authentication failed")) {
     return PgConnectFailure::auth;
   }
+  // TLS set-up failures (fe-secure-openssl.c, fe-connect.c) do not go away by waiting.
+  if (contains(message, "SSL was required") || contains(message, "certificate") ||
+      contains(message, "private key file") || contains(message, "GSSAPI encryption required")) {
+    return PgConnectFailure::tls;
+  }
   return PgConnectFailure::unreachable;
 }
 

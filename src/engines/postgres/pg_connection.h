@@ -27,6 +27,7 @@ enum class PgConnectFailure {
   auth,              // credentials rejected, no pg_hba.conf entry, no CONNECT privilege
   unreachable,       // refused, timed out, unknown host, starting up, too many clients, ...
   invalid_option,    // libpq refused a parameter's value before connecting (sslmode=sometimes)
+  tls,               // sslmode / certificates do not match what the server offers; not transient
 };
 
 /// A failed connection attempt: what kind, libpq's message (passwords redacted) and the user

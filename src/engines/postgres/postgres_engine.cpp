@@ -43,8 +43,6 @@ constexpr std::string_view k_create_meta = R"(CREATE TABLE IF NOT EXISTS dbinit_
   value text NOT NULL
 ))";
 
-constexpr std::string_view k_environment_key = "environment";
-
 // A restore sends the statements between COPY blocks in batches of about this size: one round
 // trip per batch, and a query string of bounded size however large the dump.
 constexpr std::size_t k_restore_batch_bytes = 1 << 20;
@@ -196,13 +194,14 @@ class PostgresEngine final : public Engine {
   OpenResult open(bool create) override;
   std::string server_version() override;
   bool has_user_tables() override { return pg_has_user_objects(conn(), m_where); }
+  void drop_database() override;
 
   std::optional<std::vector<LedgerEntry>> read_ledger() override;
   void ensure_ledger() override;
   void record(const LedgerEntry& entry) override;
   void remove(std::string_view version) override;
-  std::optional<std::string> recorded_environment() override;
-  void record_environment(std::string_view env) override;
+  std::optional<std::string> meta(std::string_view key) override;
+  void set_meta(std::string_view key, std::string_view value) override;
 
   void begin_locked(std::chrono::milliseconds timeout) override;
   void lock(std::chrono::milliseconds timeout) override;
@@ -291,6 +290,15 @@ void PostgresEngine::throw_connect_error(const PgConnectError& failure) const {
           "see https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-PARAMKEYWORDS";
       throw error;
     }
+    case PgConnectFailure::tls: {
+      Error error(ErrorKind::failure,
+                  fmt::format("cannot set up a TLS connection to PostgreSQL: {}", failure.message));
+      error.where = m_where;
+      error.hint =
+          "check sslmode (disable, prefer, require, verify-ca, verify-full), sslrootcert, sslcert "
+          "and sslkey in the URL against the server's ssl settings";
+      throw error;
+    }
     case PgConnectFailure::missing_database:
     case PgConnectFailure::unreachable: {
       Error error(ErrorKind::unreachable,
@@ -356,6 +364,61 @@ bool PostgresEngine::create_database(const std::string& database) {
   error.where = m_where;
   if (!state.empty()) error.code = "SQLSTATE " + state;
   error.detail = pg_error_field(result.get(), PG_DIAG_MESSAGE_DETAIL);
+  throw error;
+}
+
+void PostgresEngine::drop_database() {
+  std::string database = m_database;
+  m_conn.close();
+  m_database.clear();
+  if (database.empty()) {
+    // Not open: the database libpq would connect to (the URL's, or libpq's default), if it exists.
+    PgConnection probe;
+    std::optional<PgConnectError> failure = PgConnection::connect(m_url, nullptr, probe);
+    if (failure && failure->failure == PgConnectFailure::missing_database) return;
+    if (failure) throw_connect_error(*failure);
+    const char* name = libpq().PQdb(probe.get());
+    database = name != nullptr ? name : m_url.database;
+  }
+  // A database cannot be dropped from a session on itself: DROP runs from `postgres`, or from
+  // `template1` when `postgres` is the one to drop or does not exist.
+  PgConnection maintenance;
+  std::optional<PgConnectError> failure =
+      PgConnection::connect(m_url, database == "postgres" ? "template1" : "postgres", maintenance);
+  if (failure && failure->failure == PgConnectFailure::missing_database) {
+    failure = PgConnection::connect(m_url, "template1", maintenance);
+  }
+  if (failure) throw_connect_error(*failure);
+
+  // WITH (FORCE) (PostgreSQL 13+) ends the other sessions on the database first, as a reset of a
+  // development database must not wait for the application's idle connections.
+  // https://www.postgresql.org/docs/current/sql-dropdatabase.html
+  const std::string quoted = pg_quote_identifier(database);
+  std::string sql = "DROP DATABASE IF EXISTS " + quoted + " WITH (FORCE)";
+  if (libpq().PQserverVersion(maintenance.get()) < 130000) {
+    maintenance.exec(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> "
+        "pg_backend_pid()",
+        {database}, "ending the sessions on the database failed", m_where);
+    sql = "DROP DATABASE IF EXISTS " + quoted;
+  }
+  PgResult result(libpq().PQexec(maintenance.get(), sql.c_str()));
+  if (libpq().PQresultStatus(result.get()) == PGRES_COMMAND_OK) return;
+  const std::string state = pg_error_field(result.get(), PG_DIAG_SQLSTATE);
+  std::string message = pg_error_field(result.get(), PG_DIAG_MESSAGE_PRIMARY);
+  if (message.empty()) message = pg_clean_message(libpq().PQerrorMessage(maintenance.get()));
+  Error error(ErrorKind::failure,
+              fmt::format("cannot drop database \"{}\": {}", database, message));
+  error.where = m_where;
+  if (!state.empty()) error.code = "SQLSTATE " + state;
+  error.detail = pg_error_field(result.get(), PG_DIAG_MESSAGE_DETAIL);
+  if (state == "42501") {
+    const char* user = libpq().PQuser(maintenance.get());
+    error.hint = fmt::format(
+        "only the database's owner or a superuser may drop it; connect as "
+        "its owner instead of '{}'",
+        user != nullptr ? user : m_url.user);
+  }
   throw error;
 }
 
@@ -434,21 +497,20 @@ void PostgresEngine::remove(std::string_view version) {
               fmt::format("removing migration {} from the ledger failed", version), m_where);
 }
 
-std::optional<std::string> PostgresEngine::recorded_environment() {
+std::optional<std::string> PostgresEngine::meta(std::string_view key) {
   if (!table_exists(k_meta_table)) return std::nullopt;
-  PgResult result =
-      conn().exec("SELECT value FROM dbinit_meta WHERE key = $1", {std::string(k_environment_key)},
-                  "reading the recorded environment failed", m_where);
+  PgResult result = conn().exec("SELECT value FROM dbinit_meta WHERE key = $1", {std::string(key)},
+                                fmt::format("reading '{}' from dbinit_meta failed", key), m_where);
   if (libpq().PQntuples(result.get()) == 0) return std::nullopt;
   return pg_value(result.get(), 0, 0);
 }
 
-void PostgresEngine::record_environment(std::string_view env) {
+void PostgresEngine::set_meta(std::string_view key, std::string_view value) {
   conn().exec(
       "INSERT INTO dbinit_meta (key, value) VALUES ($1, $2) "
       "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-      {std::string(k_environment_key), std::string(env)}, "recording the environment failed",
-      m_where);
+      {std::string(key), std::string(value)},
+      fmt::format("storing '{}' in dbinit_meta failed", key), m_where);
 }
 
 void PostgresEngine::begin_locked(std::chrono::milliseconds timeout) {

@@ -174,13 +174,14 @@ class SqliteEngine final : public Engine {
   OpenResult open(bool create) override;
   std::string server_version() override;
   bool has_user_tables() override;
+  void drop_database() override;
 
   std::optional<std::vector<LedgerEntry>> read_ledger() override;
   void ensure_ledger() override;
   void record(const LedgerEntry& entry) override;
   void remove(std::string_view version) override;
-  std::optional<std::string> recorded_environment() override;
-  void record_environment(std::string_view env) override;
+  std::optional<std::string> meta(std::string_view key) override;
+  void set_meta(std::string_view key, std::string_view value) override;
 
   void begin_locked(milliseconds timeout) override;
   void lock(milliseconds timeout) override;
@@ -419,6 +420,32 @@ bool SqliteEngine::has_user_tables() {
   return false;
 }
 
+void SqliteEngine::drop_database() {
+  m_table_exists.reset();
+  m_record.reset();
+  m_remove.reset();
+  if (m_db != nullptr) {
+    if (in_transaction()) sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close_v2(m_db);
+    m_db = nullptr;
+  }
+  release_file_lock();
+  if (m_path == ":memory:" || m_path.empty()) return;
+  // The database file last: a crash half-way leaves a database that the next reset removes,
+  // never a stale journal or WAL that SQLite would replay into the next database at this path.
+  for (const char* suffix : {"-journal", "-wal", "-shm", ".lock", ""}) {
+    const std::string file = m_path + suffix;
+    std::error_code ec;
+    fs::remove(file, ec);
+    if (ec && ec != std::errc::no_such_file_or_directory) {
+      Error error(ErrorKind::failure, fmt::format("cannot remove {}: {}", file, ec.message()));
+      error.where = m_path;
+      error.hint = "check the permissions of the file and its folder";
+      throw error;
+    }
+  }
+}
+
 // --- Ledger ---------------------------------------------------------------------------------
 
 bool SqliteEngine::table_exists(std::string_view table) {
@@ -516,28 +543,29 @@ void SqliteEngine::remove(std::string_view version) {
   }
 }
 
-std::optional<std::string> SqliteEngine::recorded_environment() {
+std::optional<std::string> SqliteEngine::meta(std::string_view key) {
   require_open();
   if (!table_exists(k_meta_table)) return std::nullopt;
-  static const std::string k_sql =
-      fmt::format("SELECT value FROM {} WHERE key = 'environment'", k_meta_table);
-  Statement statement = prepare(k_sql.c_str(), "cannot read the recorded environment");
+  static const std::string k_sql = fmt::format("SELECT value FROM {} WHERE key = ?1", k_meta_table);
+  std::string what = fmt::format("cannot read '{}' from {}", key, k_meta_table);
+  Statement statement = prepare(k_sql.c_str(), what);
+  bind_text(statement.get(), 1, key);
   int rc = sqlite3_step(statement.get());
   if (rc == SQLITE_ROW) return column_optional(statement.get(), 0);
-  if (rc != SQLITE_DONE) {
-    throw connection_error(ErrorKind::failure, "cannot read the recorded environment");
-  }
+  if (rc != SQLITE_DONE) throw connection_error(ErrorKind::failure, what);
   return std::nullopt;
 }
 
-void SqliteEngine::record_environment(std::string_view env) {
+void SqliteEngine::set_meta(std::string_view key, std::string_view value) {
   require_open();
-  static const std::string k_sql = fmt::format(
-      "INSERT OR REPLACE INTO {} (key, value) VALUES ('environment', ?1)", k_meta_table);
-  Statement statement = prepare(k_sql.c_str(), "cannot record the environment");
-  bind_text(statement.get(), 1, env);
+  static const std::string k_sql =
+      fmt::format("INSERT OR REPLACE INTO {} (key, value) VALUES (?1, ?2)", k_meta_table);
+  std::string what = fmt::format("cannot store '{}' in {}", key, k_meta_table);
+  Statement statement = prepare(k_sql.c_str(), what);
+  bind_text(statement.get(), 1, key);
+  bind_text(statement.get(), 2, value);
   if (sqlite3_step(statement.get()) != SQLITE_DONE) {
-    throw connection_error(ErrorKind::failure, "cannot record the environment");
+    throw connection_error(ErrorKind::failure, what);
   }
 }
 

@@ -248,7 +248,7 @@ TEST(MysqlEngine, LedgerRoundTrip) {
   Opened o;
   Engine& engine = *o.engine;
   EXPECT_EQ(engine.read_ledger(), std::nullopt);
-  EXPECT_EQ(engine.recorded_environment(), std::nullopt);
+  EXPECT_EQ(engine.meta(k_meta_environment), std::nullopt);
   engine.ensure_ledger();
   engine.ensure_ledger();  // idempotent
   ASSERT_TRUE(engine.read_ledger().has_value());
@@ -308,9 +308,9 @@ TEST(MysqlEngine, LedgerRoundTrip) {
   engine.remove("9");  // no row is not an error
   EXPECT_EQ(engine.read_ledger()->size(), 4u);
 
-  engine.record_environment("development");
-  engine.record_environment("production");
-  EXPECT_EQ(engine.recorded_environment(), "production");
+  engine.set_meta(k_meta_environment, "development");
+  engine.set_meta(k_meta_environment, "production");
+  EXPECT_EQ(engine.meta(k_meta_environment), "production");
   EXPECT_FALSE(engine.has_user_tables());
   EXPECT_EQ(engine.schema(), "");
 }

@@ -123,7 +123,7 @@ TEST_F(PostgresEngineTest, OpenCreatesTheDatabase) {
   EXPECT_EQ(engine->server_version().find('('), std::string::npos) << engine->server_version();
   EXPECT_FALSE(engine->has_user_tables());
   EXPECT_EQ(engine->read_ledger(), std::nullopt);
-  EXPECT_EQ(engine->recorded_environment(), std::nullopt);
+  EXPECT_EQ(engine->meta(k_meta_environment), std::nullopt);
 
   auto again = engine_for(m_db->url());
   EXPECT_EQ(again->open(true), OpenResult::opened);
@@ -317,15 +317,15 @@ TEST_F(PostgresEngineTest, LedgerRoundTrip) {
   ASSERT_EQ(ledger->size(), 4u);
   EXPECT_EQ((*ledger)[1].version, "10");
 
-  EXPECT_EQ(engine->recorded_environment(), std::nullopt);
-  engine->record_environment("development");
-  engine->record_environment("production");
-  EXPECT_EQ(engine->recorded_environment(), "production");
+  EXPECT_EQ(engine->meta(k_meta_environment), std::nullopt);
+  engine->set_meta(k_meta_environment, "development");
+  engine->set_meta(k_meta_environment, "production");
+  EXPECT_EQ(engine->meta(k_meta_environment), "production");
 
   auto other = engine_for(m_db->url());
   EXPECT_EQ(other->open(false), OpenResult::opened);
   EXPECT_EQ(other->read_ledger()->size(), 4u);
-  EXPECT_EQ(other->recorded_environment(), "production");
+  EXPECT_EQ(other->meta(k_meta_environment), "production");
   EXPECT_FALSE(other->has_user_tables());
   EXPECT_EQ(other->schema(), "");
 }
@@ -418,13 +418,13 @@ TEST_F(PostgresEngineTest, LedgerWrittenWhileWaitingForTheLockIsSeenUnderIt) {
   auto holder = open_engine();
   // The waiter has looked for the ledger before (the runner does, to see whether there is work).
   EXPECT_EQ(waiter->read_ledger(), std::nullopt);
-  EXPECT_EQ(waiter->recorded_environment(), std::nullopt);
+  EXPECT_EQ(waiter->meta(k_meta_environment), std::nullopt);
 
   holder->begin_locked(milliseconds(1000));
   holder->ensure_ledger();
   holder->execute({"CREATE TABLE t (x int);", "0001-t.sql", 1});
   holder->record(entry("1"));
-  holder->record_environment("staging");
+  holder->set_meta(k_meta_environment, "staging");
 
   std::optional<std::vector<LedgerEntry>> seen;
   std::optional<std::string> environment;
@@ -433,7 +433,7 @@ TEST_F(PostgresEngineTest, LedgerWrittenWhileWaitingForTheLockIsSeenUnderIt) {
     try {
       waiter->begin_locked(milliseconds(10000));
       seen = waiter->read_ledger();
-      environment = waiter->recorded_environment();
+      environment = waiter->meta(k_meta_environment);
       waiter->rollback();
     } catch (const Error& error) {
       failure = error.full_message();
@@ -840,7 +840,7 @@ TEST_F(PostgresEngineTest, RestoresADumpOfADbinitManagedDatabaseWithItsLedger) {
   LedgerEntry first = entry("1");
   first.down_sql = "DROP TABLE t;";
   source->record(first);
-  source->record_environment("development");
+  source->set_meta(k_meta_environment, "development");
   source->commit();
   std::string dump = pg_dump(*m_db, {"--no-owner"});
 
@@ -854,7 +854,7 @@ TEST_F(PostgresEngineTest, RestoresADumpOfADbinitManagedDatabaseWithItsLedger) {
   ASSERT_EQ(ledger->size(), 1u);
   EXPECT_EQ((*ledger)[0].version, "1");
   EXPECT_EQ((*ledger)[0].down_sql, "DROP TABLE t;");
-  EXPECT_EQ(engine->recorded_environment(), "development");
+  EXPECT_EQ(engine->meta(k_meta_environment), "development");
   engine->ensure_ledger();
   engine->record(entry("2"));
   engine->commit();

@@ -136,7 +136,7 @@ TEST_F(SqliteEngineTest, JournalModeParameterIsApplied) {
 TEST_F(SqliteEngineTest, LedgerRoundTrip) {
   auto engine = open_engine();
   EXPECT_EQ(engine->read_ledger(), std::nullopt);
-  EXPECT_EQ(engine->recorded_environment(), std::nullopt);
+  EXPECT_EQ(engine->meta(k_meta_environment), std::nullopt);
 
   engine->ensure_ledger();
   engine->ensure_ledger();  // idempotent
@@ -193,16 +193,16 @@ TEST_F(SqliteEngineTest, LedgerRoundTrip) {
   ASSERT_EQ(ledger->size(), 3u);
   EXPECT_EQ((*ledger)[1].version, "10");
 
-  EXPECT_EQ(engine->recorded_environment(), std::nullopt);
-  engine->record_environment("development");
-  engine->record_environment("production");
-  EXPECT_EQ(engine->recorded_environment(), "production");
+  EXPECT_EQ(engine->meta(k_meta_environment), std::nullopt);
+  engine->set_meta(k_meta_environment, "development");
+  engine->set_meta(k_meta_environment, "production");
+  EXPECT_EQ(engine->meta(k_meta_environment), "production");
 
   // A second connection sees what was written (autocommit).
   auto other = engine_for(m_db->url());
   EXPECT_EQ(other->open(false), OpenResult::opened);
   EXPECT_EQ(other->read_ledger()->size(), 3u);
-  EXPECT_EQ(other->recorded_environment(), "production");
+  EXPECT_EQ(other->meta(k_meta_environment), "production");
 }
 
 TEST_F(SqliteEngineTest, LedgerTableHasTheDocumentedColumns) {
@@ -243,7 +243,7 @@ TEST_F(SqliteEngineTest, RollbackLeavesTheFileByteForByteIdentical) {
     engine->begin_locked(milliseconds(1000));
     engine->ensure_ledger();
     engine->record(entry("1"));
-    engine->record_environment("production");
+    engine->set_meta(k_meta_environment, "production");
     // Enough data to overflow SQLite's page cache, so that changed pages reach the file itself
     // before the rollback.
     engine->execute(

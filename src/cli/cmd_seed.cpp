@@ -1,0 +1,57 @@
+// `dbinit seed`.
+
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "cli/command.h"
+#include "cli/services.h"
+#include "core/seed.h"
+
+namespace dbinit::cli {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+
+namespace {
+
+int command_seed(const Common& common) {
+  const Settings settings = resolve_settings(common.flags, process_environment(), milliseconds(0));
+  HumanReporter reporter(common.verbosity());
+  SeedOptions options;
+  options.connect.wait = settings.wait;
+  options.lock_timeout = settings.lock_timeout;
+  options.confirmed = settings.confirmed;
+  const SeedResult result = run_seed(settings.project, options, reporter);
+  if (common.json) {
+    std::cout << json{{"url", result.url},
+                      {"applied", result.applied},
+                      {"duration_ms", result.duration_ms}}
+                     .dump(2)
+              << std::endl;
+  }
+  const std::string summary =
+      result.applied.empty()
+          ? fmt::format("no seed files in {}", settings.project.seeds_dir.string())
+          : fmt::format("applied {} in {} ms",
+                        plural(static_cast<long>(result.applied.size()), "seed file"),
+                        result.duration_ms);
+  reporter.note(summary);
+  report_summary(summary);
+  return 0;
+}
+
+}  // namespace
+
+void add_seed_command(Commands& commands) {
+  Common& common = commands.common();
+  CLI::App* seed = commands.add("seed", "apply the seed files (db/seeds/*.sql) to the database",
+                                [&common] { return command_seed(common); });
+  seed->add_flag("--yes", common.flags.yes,
+                 "seed even a database recorded as production (env DBINIT_YES=1)");
+  seed->add_option("--wait", common.flags.wait, "wait this long for the server");
+  seed->add_option("--lock-timeout", common.flags.lock_timeout,
+                   "wait this long for another dbinit's lock (default 60s)");
+}
+
+}  // namespace dbinit::cli

@@ -1,0 +1,123 @@
+// `dbinit verify`.
+
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "cli/command.h"
+#include "core/verify.h"
+#include "util/error.h"
+
+namespace dbinit::cli {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+
+namespace {
+
+struct VerifyFlags {
+  std::vector<std::string> engines;
+};
+
+// `sqlite` alone is a temporary SQLite file; anything else is a URL naming a server (or, for
+// SQLite, a folder through its file) on which the scratch database is created.
+std::optional<DatabaseUrl> parse_target(const std::string& text) {
+  if (text == "sqlite") return std::nullopt;
+  return parse_database_url(text);
+}
+
+json target_json(const VerifyTarget& target) {
+  json out = {{"engine", target.engine},
+              {"url", target.url},
+              {"ok", target.ok()},
+              {"migrations", target.migrations},
+              {"checked", target.checked},
+              {"stopped", target.stopped.empty() ? json() : json(target.stopped)},
+              {"duration_ms", target.duration_ms},
+              {"problems", json::array()}};
+  for (const VerifyProblem& problem : target.problems) {
+    out["problems"].push_back({{"version", problem.version.str()},
+                               {"name", problem.name},
+                               {"kind", to_string(problem.kind)},
+                               {"message", problem.message},
+                               {"diff", problem.diff}});
+  }
+  return out;
+}
+
+std::string target_text(const VerifyTarget& target) {
+  std::string text = fmt::format("{} (scratch database {}): ", target.engine, target.url);
+  if (target.ok()) {
+    return text + fmt::format("{} migration{}, every down restores the schema\n", target.migrations,
+                              target.migrations == 1 ? "" : "s");
+  }
+  text += fmt::format("{} migration{}, {} problem{}\n", target.migrations,
+                      target.migrations == 1 ? "" : "s", target.problems.size(),
+                      target.problems.size() == 1 ? "" : "s");
+  for (const VerifyProblem& problem : target.problems) {
+    text += fmt::format("  {}: {}\n", problem.name, problem.message);
+    for (const std::string& line : problem.diff) text += fmt::format("      {}\n", line);
+  }
+  if (!target.stopped.empty()) text += fmt::format("  {}\n", target.stopped);
+  return text;
+}
+
+int command_verify(const Common& common, const VerifyFlags& flags) {
+  // --url names the server for the scratch database, never the project's database: only the
+  // project's folders are taken from the configuration.
+  Flags project_flags = common.flags;
+  project_flags.url.reset();
+  const Settings settings = resolve_settings(project_flags, process_environment(), milliseconds(0));
+  VerifyOptions options;
+  if (common.flags.url) options.targets.push_back(parse_target(*common.flags.url));
+  for (const std::string& text : flags.engines) {
+    if (!text.empty()) options.targets.push_back(parse_target(text));
+  }
+  HumanReporter reporter(common.verbosity());
+  const std::vector<VerifyTarget> targets = run_verify(settings.project, options, reporter);
+
+  std::size_t problems = 0;
+  std::string failing;
+  for (const VerifyTarget& target : targets) {
+    problems += target.problems.size();
+    if (!target.ok()) failing += (failing.empty() ? "" : ", ") + target.engine;
+  }
+  if (common.json) {
+    json out = {{"ok", failing.empty()}, {"engines", json::array()}};
+    for (const VerifyTarget& target : targets) out["engines"].push_back(target_json(target));
+    std::cout << out.dump(2) << std::endl;
+  } else {
+    std::string text;
+    for (const VerifyTarget& target : targets) text += target_text(target);
+    std::cout << text << std::flush;
+  }
+  if (!failing.empty()) {
+    Error error(ErrorKind::failure, fmt::format("verify found {} problem{} (on {})", problems,
+                                                problems == 1 ? "" : "s", failing));
+    error.state = "only scratch databases were used, and they were dropped";
+    error.hint =
+        "fix the down sections listed above (editing a down section is not drift) and run "
+        "`dbinit verify` again";
+    throw error;
+  }
+  reporter.note(fmt::format("verified on {}: every migration rolls back cleanly",
+                            plural(static_cast<long>(targets.size()), "engine")));
+  return 0;
+}
+
+}  // namespace
+
+void add_verify_command(Commands& commands) {
+  Common& common = commands.common();
+  auto flags = std::make_shared<VerifyFlags>();
+  CLI::App* verify =
+      commands.add("verify", "check in scratch databases that every down undoes its up",
+                   [&common, flags] { return command_verify(common, *flags); });
+  verify
+      ->add_option("--engines", flags->engines,
+                   "verify on each of these servers (URLs, comma-separated; `sqlite`: a "
+                   "temporary file)")
+      ->delimiter(',');
+}
+
+}  // namespace dbinit::cli

@@ -1,0 +1,203 @@
+#include "core/baseline.h"
+
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "core/schema_diff.h"
+#include "core/scratch.h"
+#include "util/error.h"
+
+namespace dbinit {
+
+std::vector<LedgerEntry> baseline_entries(const std::vector<Migration>& migrations,
+                                          const Version& version, std::string_view applied_at,
+                                          std::string_view applied_by) {
+  std::vector<LedgerEntry> entries;
+  for (const Migration& migration : migrations) {
+    if (migration.version > version) break;
+    LedgerEntry entry;
+    entry.version = migration.version.str();
+    entry.name = migration.name;
+    entry.checksum = migration.checksum;
+    entry.state = LedgerState::baseline;
+    entry.applied_at = std::string(applied_at);
+    entry.duration_ms = 0;
+    entry.applied_by = std::string(applied_by);
+    entry.down_sql = migration.down_sql;
+    entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
+Version baseline_version(const MigrationSet& files, const std::optional<Version>& requested) {
+  if (files.migrations.empty()) {
+    Error error(ErrorKind::usage,
+                fmt::format("baseline needs migrations, and {} has none", files.dir.string()));
+    error.hint = "add the migrations that built the database's schema first";
+    throw error;
+  }
+  if (!requested) return files.migrations.back().version;
+  for (const Migration& migration : files.migrations) {
+    if (migration.version == *requested) return *requested;
+  }
+  Error error(ErrorKind::usage, fmt::format("--version {}: no migration in {} has that version",
+                                            requested->str(), files.dir.string()));
+  error.hint = "run `dbinit status` to list the versions, or use --detect to find it";
+  throw error;
+}
+
+namespace {
+
+Error refusal(const Project& project, std::string message, std::string hint) {
+  Error error(ErrorKind::usage, std::move(message));
+  error.where = project.url.redacted();
+  error.state = "nothing was changed";
+  error.hint = std::move(hint);
+  return error;
+}
+
+// Throws unless `engine` holds tables and no ledger rows.
+void check_adoptable(const Project& project, Engine& engine) {
+  std::optional<std::vector<LedgerEntry>> ledger = engine.read_ledger();
+  if (ledger && !ledger->empty()) {
+    throw refusal(project,
+                  fmt::format("the database already has a dbinit ledger ({} row{})", ledger->size(),
+                              ledger->size() == 1 ? "" : "s"),
+                  "baseline is for a database built without dbinit; `dbinit status` shows what "
+                  "is recorded, and `dbinit repair --mark-applied V` records single migrations");
+  }
+  if (!engine.has_user_tables()) {
+    throw refusal(project, "the database has no tables, so there is no schema to baseline",
+                  "run `dbinit up`, which applies every migration");
+  }
+}
+
+BaselineDetection detect(const Project& project, const MigrationSet& files, Engine& live,
+                         Reporter& reporter) {
+  BaselineDetection detection;
+  const std::string live_schema = live.schema();
+  ScratchDatabase scratch(project.url.engine == "sqlite" ? std::nullopt
+                                                         : std::optional<DatabaseUrl>(project.url));
+  detection.scratch_url = scratch.url().redacted();
+  reporter.detail(fmt::format("applying the migrations one by one to scratch database {}",
+                              detection.scratch_url));
+  std::size_t best = std::numeric_limits<std::size_t>::max();
+  for (const Migration& migration : files.migrations) {
+    try {
+      run_on_scratch(scratch.engine(),
+                     Script{migration.up_sql, migration.display, migration.up_line},
+                     migration.directives);
+    } catch (Error& error) {
+      error.state = fmt::format("the database was not changed; {} failed in scratch database {}",
+                                migration.name, detection.scratch_url);
+      error.hint = "fix the migration, or give the version with `dbinit baseline --version V`";
+      throw;
+    }
+    const std::string schema = scratch.engine().schema();
+    if (schema == live_schema) {
+      detection.match = migration.version;
+      detection.matches.push_back(migration.version);
+      reporter.detail(fmt::format("{}: the schema matches", migration.name));
+      continue;
+    }
+    const std::size_t distance = schema_distance(schema, live_schema);
+    reporter.detail(
+        fmt::format("{}: {} line{} differ", migration.name, distance, distance == 1 ? "" : "s"));
+    if (distance < best) {
+      best = distance;
+      detection.closest = migration.version;
+      detection.diff = schema_diff(schema, live_schema);
+    }
+  }
+  if (detection.match) {
+    detection.closest.reset();
+    detection.diff.clear();
+  }
+  try {
+    scratch.drop();
+  } catch (const Error& error) {
+    reporter.warn(fmt::format("could not drop scratch database {}: {}", detection.scratch_url,
+                              error.message()));
+  }
+  return detection;
+}
+
+}  // namespace
+
+BaselineResult run_baseline(const Project& project, const BaselineOptions& options,
+                            Reporter& reporter) {
+  BaselineResult result;
+  result.engine = project.url.engine;
+  result.url = project.url.redacted();
+  if (options.detect && options.version) {
+    throw Error(ErrorKind::usage, "--detect and --version exclude each other");
+  }
+  const MigrationSet files =
+      load_migrations(project.migrations_dir, project.url.engine, project.migrations_dir.string());
+  Version version = baseline_version(files, options.version);
+
+  auto [engine, opened] = connect(project, false, options.connect, reporter);
+  if (opened == OpenResult::missing) {
+    throw refusal(project, "the database does not exist",
+                  "`dbinit up` creates and migrates a new database; baseline is for an existing "
+                  "one");
+  }
+  check_adoptable(project, *engine);
+
+  if (options.detect) {
+    result.detection = detect(project, files, *engine, reporter);
+    if (!result.detection->match) return result;
+    version = *result.detection->match;
+    result.version = version;
+    if (!options.yes) return result;
+  }
+  result.version = version;
+
+  // Under the migration lock; the rows in one transaction (MySQL: the ledger's CREATE TABLE
+  // commits implicitly, so it comes first, and the rows follow in a transaction of their own).
+  const bool transactional = engine->transactional_ddl();
+  bool locked = false;
+  bool open = false;
+  try {
+    if (transactional) {
+      engine->begin_locked(options.lock_timeout);
+      open = true;
+    } else {
+      engine->lock(options.lock_timeout);
+    }
+    locked = true;
+    check_adoptable(project, *engine);
+    engine->ensure_ledger();
+    if (!transactional) {
+      engine->begin();
+      open = true;
+    }
+    result.recorded =
+        baseline_entries(files.migrations, version, utc_now_iso8601(), project.applied_by);
+    for (const LedgerEntry& entry : result.recorded) engine->record(entry);
+    if (!project.environment.empty()) engine->set_meta(k_meta_environment, project.environment);
+    open = false;
+    if (transactional) locked = false;  // the commit ends the transaction that holds the lock
+    engine->commit();
+    if (locked) {
+      locked = false;
+      engine->unlock();
+    }
+  } catch (Error& error) {
+    if (open) engine->rollback();
+    if (locked && !transactional) engine->unlock();
+    result.recorded.clear();
+    if (error.state.empty()) error.state = "nothing was recorded";
+    if (error.hint.empty() && error.kind() == ErrorKind::lock_timeout) {
+      error.hint = "another dbinit is migrating this database; wait for it or raise --lock-timeout";
+    }
+    throw;
+  }
+  for (const LedgerEntry& entry : result.recorded) {
+    reporter.detail(fmt::format("recorded {} as baseline", entry.name));
+  }
+  return result;
+}
+
+}  // namespace dbinit
