@@ -6,6 +6,7 @@
 
 #include "cli/command.h"
 #include "cli/services.h"
+#include "core/repair.h"
 #include "core/runner.h"
 #include "util/error.h"
 
@@ -63,6 +64,13 @@ int command_status(const Common& common) {
     return 0;
   }
 
+  // -v: the checksums `repair --accept-checksum` replaced, kept in the meta table.
+  std::map<std::string, std::vector<AcceptedChecksum>> accepted;
+  if (common.verbose && report->has_ledger) {
+    accepted = read_accepted_checksums(settings.project, ConnectOptions{settings.wait},
+                                       report->ledger, reporter);
+  }
+
   std::string text;
   text += fmt::format("engine:   {}\n", report->engine);
   text += fmt::format("url:      {}\n", report->url);
@@ -84,6 +92,12 @@ int command_status(const Common& common) {
                       row.entry ? row.entry->applied_at : "-", row.name());
       if (row.entry && row.entry->error && row.state == MigrationState::failed) {
         text += fmt::format("{:<{}}  error: {}\n", "", width, *row.entry->error);
+      }
+      if (const auto it = row.entry ? accepted.find(row.entry->version) : accepted.end();
+          it != accepted.end()) {
+        for (const AcceptedChecksum& change : it->second) {
+          text += fmt::format("{:<{}}  accepted checksum change: {}\n", "", width, change.text);
+        }
       }
       if (row.state == MigrationState::changed && common.verbose) {
         text += fmt::format("{:<{}}  applied {}\n{:<{}}  file    {}\n", "", width,
