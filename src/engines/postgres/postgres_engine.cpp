@@ -94,6 +94,12 @@ bool is_transaction_control(std::string_view statement) {
          words == "commit work" || words == "end" || words == "end transaction";
 }
 
+bool is_rollback(std::string_view statement) {
+  std::string words = normalise_words(statement);
+  return words == "rollback" || words == "rollback transaction" || words == "rollback work" ||
+         words == "abort" || words == "abort transaction" || words == "abort work";
+}
+
 // `250ms`, `5s`, `1.5s`.
 std::string describe_timeout(std::chrono::milliseconds timeout) {
   long long ms = timeout.count();
@@ -644,9 +650,38 @@ void PostgresEngine::execute(const Script& script) {
   if (statements.empty()) return;
   long done = 0;
   if (in_transaction()) {
-    // Inside a transaction the whole script goes in one round trip; the server still reports one
-    // result per statement, which tells which statement failed.
-    run_text(script, statements.front().begin, statements.back().end, statements, done);
+    // Inside a transaction the script goes in one round trip; the server still reports one
+    // result per statement, which tells which statement failed. A migration's own BEGIN / COMMIT
+    // (files written for golang-migrate, which does not wrap migrations) would end the run's
+    // transaction half-way and release its lock: they are skipped, since the run's transaction
+    // already makes the script all-or-nothing. A ROLLBACK would undo the run: an error.
+    std::size_t first = 0;
+    auto flush = [&](std::size_t end) {
+      if (end > first) {
+        std::span<const PgStatement> batch(statements.data() + first, end - first);
+        run_text(script, batch.front().begin, batch.back().end, batch, done);
+      }
+    };
+    for (std::size_t i = 0; i < statements.size(); ++i) {
+      const std::string_view text =
+          script.sql.substr(statements[i].begin, statements[i].end - statements[i].begin);
+      const bool control = is_transaction_control(text);
+      if (!control && !is_rollback(text)) continue;
+      flush(i);
+      first = i + 1;
+      if (control) {
+        ++done;
+        continue;
+      }
+      Error error(ErrorKind::failure, "the script rolls back dbinit's transaction");
+      error.where =
+          fmt::format("{} line {}", script.source, script.first_line + statements[i].line - 1);
+      error.statement = std::string(text);
+      error.statements_done = done;
+      error.hint = "remove ROLLBACK from the migration, or mark it `-- dbinit:no-transaction`";
+      throw error;
+    }
+    flush(statements.size());
     return;
   }
   // Autocommit (no-transaction migrations): one statement at a time, so that statements that
