@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <future>
 #include <thread>
 
 #include <fmt/format.h>
@@ -74,10 +75,42 @@ std::pair<std::unique_ptr<Engine>, OpenResult> connect(const Project& project, b
         reporter.note(fmt::format("waiting for {}: {}", project.url.redacted(), error.message()));
         last_note = Clock::now();
       }
+      if (options.between_attempts) options.between_attempts();
       std::this_thread::sleep_for(std::min(backoff, options.wait - waited));
       backoff = std::min(backoff * 2, milliseconds(2000));
     }
   }
+}
+
+Connected load_and_connect(const Project& project, bool create, const ConnectOptions& options,
+                           Reporter& reporter) {
+  std::future<MigrationSet> loading = std::async(std::launch::async, [&project] {
+    return load_migrations(project.migrations_dir, project.url.engine,
+                           project.migrations_dir.string());
+  });
+  Connected connected;
+  std::optional<MigrationSet> files;
+  // Rethrows the loader's error, if any.
+  auto take_files = [&] {
+    if (!files) files = loading.get();
+  };
+  ConnectOptions first = options;
+  first.between_attempts = [&] {
+    if (!files && loading.wait_for(milliseconds(0)) == std::future_status::ready) take_files();
+    if (options.between_attempts) options.between_attempts();
+  };
+  try {
+    std::tie(connected.engine, connected.opened) = connect(project, false, first, reporter);
+  } catch (...) {
+    take_files();  // a bad file is the error to report
+    throw;
+  }
+  take_files();
+  if (connected.opened == OpenResult::missing && create) {
+    std::tie(connected.engine, connected.opened) = connect(project, true, options, reporter);
+  }
+  connected.files = std::move(*files);
+  return connected;
 }
 
 std::vector<fs::path> find_init_dump(const fs::path& init_path) {
@@ -508,13 +541,21 @@ UpResult UpRun::run_unguarded() {
   m_result.engine = m_project.url.engine;
   m_result.url = m_project.url.redacted();
 
-  // Files first: a bad file name is a configuration error whatever the database says, and must
-  // not cost a reset its database.
-  m_files = load_migrations(m_project.migrations_dir, m_project.url.engine,
-                            m_project.migrations_dir.string());
-  if (m_options.clean) clean_database();
-  std::tie(m_engine, m_opened) =
-      connect(m_project, !m_options.dry_run, m_options.connect, m_reporter);
+  if (m_options.clean) {
+    // Files first: a bad file name is a configuration error whatever the database says, and
+    // must not cost a reset its database.
+    m_files = load_migrations(m_project.migrations_dir, m_project.url.engine,
+                              m_project.migrations_dir.string());
+    clean_database();
+    std::tie(m_engine, m_opened) =
+        connect(m_project, !m_options.dry_run, m_options.connect, m_reporter);
+  } else {
+    Connected connected =
+        load_and_connect(m_project, !m_options.dry_run, m_options.connect, m_reporter);
+    m_files = std::move(connected.files);
+    m_engine = std::move(connected.engine);
+    m_opened = connected.opened;
+  }
   if (m_pretend_dropped) m_opened = OpenResult::missing;
   m_result.created = m_opened == OpenResult::created;
   if (m_result.created) m_reporter.note(fmt::format("created database {}", m_result.url));
@@ -645,10 +686,10 @@ std::unique_ptr<StatusReport> read_status(const Project& project, const ConnectO
   auto report = std::make_unique<StatusReport>();
   report->engine = project.url.engine;
   report->url = project.url.redacted();
-  report->files =
-      load_migrations(project.migrations_dir, project.url.engine, project.migrations_dir.string());
-  auto [engine, opened] = connect(project, false, options, reporter);
-  report->database_exists = opened != OpenResult::missing;
+  Connected connected = load_and_connect(project, false, options, reporter);
+  report->files = std::move(connected.files);
+  Engine* engine = connected.engine.get();
+  report->database_exists = connected.opened != OpenResult::missing;
   if (report->database_exists) {
     std::optional<std::vector<LedgerEntry>> ledger = engine->read_ledger();
     report->has_ledger = ledger.has_value();
