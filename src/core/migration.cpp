@@ -4,9 +4,12 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <exception>
 #include <memory>
+#include <thread>
 #include <utility>
 
 #include <fmt/format.h>
@@ -570,19 +573,17 @@ MigrationSet load_migrations(const std::filesystem::path& dir, std::string_view 
     group = group_end;
   }
 
-  set.migrations.reserve(chosen.size());
-  for (const Chosen& pick : chosen) {
-    Migration& migration = set.migrations.emplace_back();
-    migration.version = pick.up->version;
-    migration.name = pick.up->file;
-    migration.description = pick.up->description;
-    migration.path = dir / pick.up->file;
-    migration.display = display_path(display_dir, pick.up->file);
-    std::string text = read_file_at(folder_fd, pick.up->file.c_str(), migration.path);
+  auto read_migration = [&](Migration& migration, const FileName* up, const FileName* down) {
+    migration.version = up->version;
+    migration.name = up->file;
+    migration.description = up->description;
+    migration.path = dir / up->file;
+    migration.display = display_path(display_dir, up->file);
+    std::string text = read_file_at(folder_fd, up->file.c_str(), migration.path);
     normalize_in_place(text);
     TextLayout layout = parse_text(migration, text);
-    if (pick.down != nullptr) {
-      std::string down_display = display_path(display_dir, pick.down->file);
+    if (down != nullptr) {
+      std::string down_display = display_path(display_dir, down->file);
       if (layout.down_marker) {
         Error error(ErrorKind::config,
                     fmt::format("two down sections: a down marker on line {} and the file {}",
@@ -591,12 +592,43 @@ MigrationSet load_migrations(const std::filesystem::path& dir, std::string_view 
         error.hint = "keep the down SQL in one place";
         throw error;
       }
-      migration.down_path = dir / pick.down->file;
-      std::string down = read_file_at(folder_fd, pick.down->file.c_str(), *migration.down_path);
-      normalize_in_place(down);
-      if (has_statement(down)) migration.down_sql = std::move(down);
+      migration.down_path = dir / down->file;
+      std::string down_text = read_file_at(folder_fd, down->file.c_str(), *migration.down_path);
+      normalize_in_place(down_text);
+      if (has_statement(down_text)) migration.down_sql = std::move(down_text);
       migration.down_line = 1;
     }
+  };
+
+  // Reading, parsing and hashing the files is most of the work of a start with nothing to do, so
+  // it is shared with a second thread when there are many; the first error in version order is
+  // the one reported, as if the files had been read one after the other.
+  set.migrations.resize(chosen.size());
+  std::vector<std::exception_ptr> errors(chosen.size());
+  std::atomic<std::size_t> next{0};
+  constexpr std::size_t k_chunk = 32;
+  auto work = [&] {
+    for (std::size_t first = next.fetch_add(k_chunk); first < chosen.size();
+         first = next.fetch_add(k_chunk)) {
+      const std::size_t last = std::min(first + k_chunk, chosen.size());
+      for (std::size_t i = first; i < last; ++i) {
+        try {
+          read_migration(set.migrations[i], chosen[i].up, chosen[i].down);
+        } catch (...) {
+          errors[i] = std::current_exception();
+        }
+      }
+    }
+  };
+  if (chosen.size() >= 4 * k_chunk) {
+    std::thread helper(work);
+    work();
+    helper.join();
+  } else {
+    work();
+  }
+  for (const std::exception_ptr& error : errors) {
+    if (error) std::rethrow_exception(error);
   }
   return set;
 }

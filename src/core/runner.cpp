@@ -101,6 +101,7 @@ Connected load_and_connect(const Project& project, bool create, const ConnectOpt
   };
   try {
     std::tie(connected.engine, connected.opened) = connect(project, false, first, reporter);
+    if (connected.opened != OpenResult::missing) connected.ledger = connected.engine->read_ledger();
   } catch (...) {
     take_files();  // a bad file is the error to report
     throw;
@@ -183,6 +184,9 @@ class UpRun {
   bool m_seeds_withheld = false;
   // --dry-run with --clean: plan as if the database had been dropped.
   bool m_pretend_dropped = false;
+  // The ledger load_and_connect read, used by the first load_state().
+  std::optional<std::vector<LedgerEntry>> m_read_ledger;
+  bool m_ledger_read = false;
   std::vector<const Migration*> m_plan;
   UpResult m_result;
 };
@@ -390,7 +394,12 @@ void UpRun::load_state(bool under_lock) {
   m_ledger.reset();
   m_empty = true;
   if (m_opened != OpenResult::missing) {
-    m_ledger = m_engine->read_ledger();
+    if (m_ledger_read) {
+      m_ledger = std::move(m_read_ledger);  // read by load_and_connect
+      m_ledger_read = false;
+    } else {
+      m_ledger = m_engine->read_ledger();
+    }
     m_empty = !m_ledger && !m_engine->has_user_tables();
     if (!m_ledger && !m_empty && !under_lock) {
       // Another starter may have committed its first run between the two reads.
@@ -555,6 +564,8 @@ UpResult UpRun::run_unguarded() {
     m_files = std::move(connected.files);
     m_engine = std::move(connected.engine);
     m_opened = connected.opened;
+    m_read_ledger = std::move(connected.ledger);
+    m_ledger_read = m_opened == OpenResult::opened;
   }
   if (m_pretend_dropped) m_opened = OpenResult::missing;
   m_result.created = m_opened == OpenResult::created;
@@ -691,7 +702,7 @@ std::unique_ptr<StatusReport> read_status(const Project& project, const ConnectO
   Engine* engine = connected.engine.get();
   report->database_exists = connected.opened != OpenResult::missing;
   if (report->database_exists) {
-    std::optional<std::vector<LedgerEntry>> ledger = engine->read_ledger();
+    std::optional<std::vector<LedgerEntry>> ledger = std::move(connected.ledger);
     report->has_ledger = ledger.has_value();
     if (ledger) {
       report->ledger = std::move(*ledger);

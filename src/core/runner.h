@@ -42,13 +42,16 @@ struct Connected {
   MigrationSet files;
   std::unique_ptr<Engine> engine;
   OpenResult opened = OpenResult::missing;
+  /// The ledger as read while the files loaded (nullopt: no ledger table, or no database).
+  std::optional<std::vector<LedgerEntry>> ledger;
 };
 
 /// Loads the migration files of `project` on a second thread while this one connects, so that a
 /// start with nothing to do costs the longer of the two rather than their sum (on SQLite the first
 /// statement parses the whole schema; a server costs round trips and authentication). The files
 /// still come first: a bad file name is reported before any connection error, ends a --wait early,
-/// and with `create` the database is created only once the files are known to be good.
+/// and with `create` the database is created only once the files are known to be good. The ledger
+/// is read meanwhile too, outside any transaction.
 Connected load_and_connect(const Project& project, bool create, const ConnectOptions& options,
                            Reporter& reporter);
 

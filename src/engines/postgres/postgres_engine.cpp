@@ -455,11 +455,24 @@ bool PostgresEngine::table_exists(std::string_view table) const {
 }
 
 std::optional<std::vector<LedgerEntry>> PostgresEngine::read_ledger() {
-  if (!table_exists(k_ledger_table)) return std::nullopt;
-  PgResult result = conn().exec(
+  static constexpr std::string_view k_select =
       "SELECT version, name, checksum, state, applied_at, duration_ms, applied_by, down_sql, "
-      "error FROM dbinit_migrations ORDER BY length(version), version",
-      "reading the ledger failed", m_where);
+      "error FROM dbinit_migrations ORDER BY length(version), version";
+  PgResult result;
+  if (in_transaction()) {
+    // Under the lock the catalog cache may be stale (see table_exists): look first.
+    if (!table_exists(k_ledger_table)) return std::nullopt;
+    result = conn().exec(k_select, "reading the ledger failed", m_where);
+  } else {
+    // Outside a transaction the statement starts its own, which refreshes the cache: a missing
+    // ledger is the query's undefined_table error, and a start costs one round trip.
+    try {
+      result = conn().exec(k_select, "reading the ledger failed", m_where);
+    } catch (const Error& error) {
+      if (error.code == "SQLSTATE 42P01") return std::nullopt;
+      throw;
+    }
+  }
   std::vector<LedgerEntry> entries;
   int rows = libpq().PQntuples(result.get());
   entries.reserve(static_cast<std::size_t>(rows));
