@@ -99,16 +99,25 @@ Connected load_and_connect(const Project& project, bool create, const ConnectOpt
     if (!files && loading.wait_for(milliseconds(0)) == std::future_status::ready) take_files();
     if (options.between_attempts) options.between_attempts();
   };
+  bool denied = false;
   try {
     std::tie(connected.engine, connected.opened) = connect(project, false, first, reporter);
     if (connected.opened != OpenResult::missing) connected.ledger = connected.engine->read_ledger();
-  } catch (...) {
+  } catch (const Error& error) {
     take_files();  // a bad file is the error to report
+    // MySQL tells a user without privileges on a database that does not exist "access denied";
+    // creating it may still be allowed.
+    if (!create || error.kind() != ErrorKind::auth) throw;
+    denied = true;
+  } catch (...) {
+    take_files();
     throw;
   }
   take_files();
-  if (connected.opened == OpenResult::missing && create) {
+  if (denied) {
     std::tie(connected.engine, connected.opened) = connect(project, true, options, reporter);
+  } else if (connected.opened == OpenResult::missing && create) {
+    connected.opened = connected.engine->open(true);
   }
   connected.files = std::move(*files);
   return connected;

@@ -83,9 +83,10 @@ class Engine {
 
   /// Connects to the database, creating it first when it does not exist and `create` is true
   /// (SQLite: the file and its parent folders; servers: CREATE DATABASE through the maintenance
-  /// database). Called once, first. Throws Error{unreachable} when the server does not accept
-  /// connections (the runner retries that under --wait) and Error{auth} when credentials are
-  /// rejected (never retried).
+  /// database). Called first; after it returned `missing`, it may be called again with `create`
+  /// (an engine may then skip looking for the database again). Throws Error{unreachable} when the
+  /// server does not accept connections (the runner retries that under --wait) and Error{auth}
+  /// when credentials are rejected (never retried).
   virtual OpenResult open(bool create) = 0;
   /// The server's version string (`PostgreSQL 15.18`, `SQLite 3.40.1`, `MariaDB 10.11.19`).
   virtual std::string server_version() = 0;

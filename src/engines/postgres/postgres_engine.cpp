@@ -254,6 +254,8 @@ class PostgresEngine final : public Engine {
   DatabaseUrl m_url;
   std::string m_where;
   PgConnection m_conn;
+  /// What open(false) found when the database did not exist.
+  std::optional<PgConnectError> m_missing;
   std::string m_database;
 };
 
@@ -318,10 +320,17 @@ void PostgresEngine::throw_connect_error(const PgConnectError& failure) const {
 }
 
 OpenResult PostgresEngine::open(bool create) {
-  std::optional<PgConnectError> failure = PgConnection::connect(m_url, nullptr, m_conn);
+  // After open(false) found no database, open(true) goes straight to creating it: each attempt
+  // costs an authentication handshake.
+  std::optional<PgConnectError> failure =
+      create && m_missing ? std::move(m_missing) : PgConnection::connect(m_url, nullptr, m_conn);
+  m_missing.reset();
   OpenResult result = OpenResult::opened;
   if (failure && failure->failure == PgConnectFailure::missing_database) {
-    if (!create) return OpenResult::missing;
+    if (!create) {
+      m_missing = failure;
+      return OpenResult::missing;
+    }
     // A concurrent starter may win the race: then the database is merely opened.
     if (create_database(failure->database)) result = OpenResult::created;
     failure = PgConnection::connect(m_url, nullptr, m_conn);
