@@ -41,8 +41,10 @@ format:
 check-format:
 	@clang-format --dry-run --Werror $(SOURCES)
 
+# Every engine side by side with dbmate and each engine's shell; BENCH_ARGS="--engine sqlite" for one.
+BENCH_ARGS ?= --engine all
 bench: build
-	@bash bench/run.sh
+	@bash bench/run.sh $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

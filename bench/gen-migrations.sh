@@ -11,7 +11,10 @@ set -euo pipefail
 
 count=${1:?usage: gen-migrations.sh COUNT DIR}
 dir=${2:?usage: gen-migrations.sh COUNT DIR}
-[[ "$count" =~ ^[1-9][0-9]*$ ]] || { echo "gen-migrations: COUNT must be a positive number" >&2; exit 2; }
+if [[ ! "$count" =~ ^[1-9][0-9]*$ ]]; then
+  echo "gen-migrations: COUNT must be a positive number" >&2
+  exit 2
+fi
 
 mkdir -p "$dir"
 rm -f "$dir"/*.sql
