@@ -642,5 +642,32 @@ TEST_F(MigrationFiles, ThousandFiles) {
                                     "(name);\n")));
 }
 
+TEST_F(MigrationFiles, ManyFilesReportTheFirstBadOneInVersionOrder) {
+  // Enough files for the reading to be shared by two threads; the bad ones lie in different
+  // chunks, and the one with the lowest version must be reported whichever thread reads first.
+  for (int i = 1; i <= 400; ++i) {
+    std::string body = fmt::format("CREATE TABLE t_{} (id INTEGER);\n", i);
+    if (i == 333) body = "-- dbinit:typo\n" + body;
+    if (i == 150) body = "CREATE TABLE early (id INTEGER);\n-- dbinit:no-transaction\n" + body;
+    write(fmt::format("{:04}-t.sql", i), body);
+  }
+  Error error = load_error();
+  EXPECT_EQ(error.where, "db/migrations/0150-t.sql line 2") << error.message();
+  EXPECT_NE(error.message().find("comes after a statement"), std::string::npos) << error.message();
+
+  write("0150-t.sql", "CREATE TABLE t_150 (id INTEGER);\n");
+  error = load_error();
+  EXPECT_EQ(error.where, "db/migrations/0333-t.sql line 1") << error.message();
+
+  write("0333-t.sql", "CREATE TABLE t_333 (id INTEGER);\n");
+  MigrationSet set = load();
+  ASSERT_EQ(set.migrations.size(), 400u);
+  for (std::size_t i = 0; i < set.migrations.size(); ++i) {
+    ASSERT_EQ(set.migrations[i].version.str(), std::to_string(i + 1));
+    ASSERT_EQ(set.migrations[i].checksum,
+              checksum_of(fmt::format("CREATE TABLE t_{} (id INTEGER);\n", i + 1)));
+  }
+}
+
 }  // namespace
 }  // namespace dbinit::test
