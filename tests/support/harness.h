@@ -106,4 +106,8 @@ std::unique_ptr<TestDatabase> make_test_database(std::string_view engine);
 /// The engine an integration binary was compiled for (DBINIT_TEST_ENGINE).
 std::string test_engine();
 
+/// A client program (`pg_dump`, `psql`) of the PostgreSQL version the test server runs, so that
+/// the tests do not depend on Debian's version-picking wrappers.
+std::string postgres_client(const std::string& program);
+
 }  // namespace dbinit::test

@@ -3,6 +3,7 @@
 #include <unistd.h>
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <string>
@@ -274,6 +275,16 @@ class PostgresTestDatabase final : public TestDatabase {
 };
 
 }  // namespace
+
+std::string postgres_client(const std::string& program) {
+  std::ifstream bindir(std::string(DBINIT_TEST_SERVERS_DIR) + "/postgres/bindir");
+  std::string dir;
+  if (bindir && std::getline(bindir, dir) && std::filesystem::exists(dir + "/" + program)) {
+    return dir + "/" + program;
+  }
+  const std::string debian = "/usr/lib/postgresql/15/bin/" + program;
+  return std::filesystem::exists(debian) ? debian : program;
+}
 
 std::unique_ptr<TestDatabase> make_postgres_test_database() {
   return std::make_unique<PostgresTestDatabase>();

@@ -48,17 +48,6 @@ std::string with_authority(const std::string& url, const std::string& authority)
   return url.substr(0, start) + authority + url.substr(end);
 }
 
-/// The pg_dump of the server the tests run against.
-std::string pg_dump_binary() {
-  std::ifstream bindir(std::string(DBINIT_TEST_SERVERS_DIR) + "/postgres/bindir");
-  std::string dir;
-  if (bindir && std::getline(bindir, dir) && fs::exists(dir + "/pg_dump")) {
-    return dir + "/pg_dump";
-  }
-  if (fs::exists("/usr/lib/postgresql/15/bin/pg_dump")) return "/usr/lib/postgresql/15/bin/pg_dump";
-  return "pg_dump";
-}
-
 class PostgresCliTest : public CliTest {
  protected:
   DatabaseUrl url() { return parse_database_url(db().url()); }
@@ -354,7 +343,7 @@ TEST_F(PostgresCliTest, PgDumpOfAManagedDatabaseIsAnInitDumpThatBringsItsLedger)
   RunResult built = run_dbinit({"up"}, options);
   ASSERT_EQ(built.exit_code, 0) << built.err;
 
-  RunResult dumped = run_program({pg_dump_binary(), "--dbname=" + source->url()});
+  RunResult dumped = run_program({postgres_client("pg_dump"), "--dbname=" + source->url()});
   ASSERT_EQ(dumped.exit_code, 0) << dumped.err;
   const std::string& dump = dumped.out;
   ASSERT_THAT(dump, HasSubstr("COPY public.authors"));
@@ -416,7 +405,8 @@ TEST_F(PostgresCliTest, PgDumpWithoutALedgerIsRestoredThenEveryMigrationRuns) {
   const std::string schema = k_schema_migration;
   source->query(schema.substr(0, schema.find("-- dbinit:down")));
   source->query(k_data_migration);
-  RunResult dumped = run_program({pg_dump_binary(), "--no-owner", "--dbname=" + source->url()});
+  RunResult dumped =
+      run_program({postgres_client("pg_dump"), "--no-owner", "--dbname=" + source->url()});
   ASSERT_EQ(dumped.exit_code, 0) << dumped.err;
   project().write("db/init/init.sql", dumped.out);
   ASSERT_EQ(run_program({"zstd", "-q", "--rm", (project().path() / "db/init/init.sql").string()})

@@ -73,20 +73,9 @@ std::string database_name(const TestDatabase& db) {
   return parse_database_url(db.url()).database;
 }
 
-/// The pg_dump of the server the tests run against.
-std::string pg_dump_binary() {
-  std::ifstream bindir(std::string(DBINIT_TEST_SERVERS_DIR) + "/postgres/bindir");
-  std::string dir;
-  if (bindir && std::getline(bindir, dir) && fs::exists(dir + "/pg_dump")) {
-    return dir + "/pg_dump";
-  }
-  if (fs::exists("/usr/lib/postgresql/15/bin/pg_dump")) return "/usr/lib/postgresql/15/bin/pg_dump";
-  return "pg_dump";
-}
-
 /// Dumps `db` with pg_dump in plain format, as people do for init dumps.
 std::string pg_dump(const TestDatabase& db, const std::vector<std::string>& extra = {}) {
-  std::vector<std::string> argv{pg_dump_binary()};
+  std::vector<std::string> argv{postgres_client("pg_dump")};
   argv.insert(argv.end(), extra.begin(), extra.end());
   argv.push_back("--dbname=" + db.url());
   RunResult result = run_program(argv);

@@ -6,7 +6,6 @@
 
 #include <gmock/gmock.h>
 
-#include <fstream>
 #include <sstream>
 
 #include "core/migration.h"
@@ -17,20 +16,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-/// A client binary of the server the tests run against (`psql`, `pg_dump`).
-std::string server_binary(const std::string& name) {
-  std::ifstream bindir(std::string(DBINIT_TEST_SERVERS_DIR) + "/postgres/bindir");
-  std::string dir;
-  if (bindir && std::getline(bindir, dir) && fs::exists(dir + "/" + name)) return dir + "/" + name;
-  if (fs::exists("/usr/lib/postgresql/15/bin/" + name)) return "/usr/lib/postgresql/15/bin/" + name;
-  return name;
-}
-
 /// pg_dump of `db` (schema and data) without dbinit's tables and without the lines that differ
 /// between two dumps of equal databases (`\restrict` keys).
 std::string dump_view(const TestDatabase& db) {
   RunResult dump =
-      run_program({server_binary("pg_dump"), "--no-owner", "--exclude-table=dbinit_migrations",
+      run_program({postgres_client("pg_dump"), "--no-owner", "--exclude-table=dbinit_migrations",
                    "--exclude-table=dbinit_meta", "--dbname=" + db.url()});
   EXPECT_EQ(dump.exit_code, 0) << dump.err;
   std::istringstream lines(dump.out);
@@ -56,7 +46,7 @@ TEST_P(PsqlEquivalenceTest, DbinitBuildsWhatPsqlBuilds) {
     RunOptions options;
     options.stdin_data = migration.up_sql;
     RunResult result = run_program(
-        {server_binary("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", by_psql->url()}, options);
+        {postgres_client("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", by_psql->url()}, options);
     ASSERT_EQ(result.exit_code, 0) << migration.name << ": " << result.err;
   }
 
