@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/guard.h"
+#include "util/elapsed.h"
 #include "util/error.h"
 #include "util/text.h"
 
@@ -12,13 +13,8 @@ namespace dbinit {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-using std::chrono::milliseconds;
 
 namespace {
-
-std::int64_t elapsed_ms(Clock::time_point since) {
-  return std::chrono::duration_cast<milliseconds>(Clock::now() - since).count();
-}
 
 bool rolled_back_state(MigrationState state) {
   return state == MigrationState::applied || state == MigrationState::baseline ||

@@ -9,6 +9,7 @@
 
 #include "core/guard.h"
 #include "core/seed.h"
+#include "util/elapsed.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/text.h"
@@ -29,10 +30,6 @@ std::string utc_now_iso8601() {
 }
 
 namespace {
-
-std::int64_t elapsed_ms(Clock::time_point since) {
-  return std::chrono::duration_cast<milliseconds>(Clock::now() - since).count();
-}
 
 std::string format_duration(milliseconds d) {
   if (d.count() < 10'000) return fmt::format("{} ms", d.count());
@@ -130,16 +127,7 @@ std::vector<fs::path> find_init_dump(const fs::path& init_path) {
   for (const char* name : {"init.sql", "init.sql.gz", "init.sql.zst"}) {
     if (fs::is_regular_file(init_path / name, ec)) return {init_path / name};
   }
-  std::vector<fs::path> files;
-  for (const fs::directory_entry& entry : fs::directory_iterator(init_path, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.starts_with(".") || !entry.is_regular_file(ec)) continue;
-    if (name.ends_with(".sql") || name.ends_with(".sql.gz") || name.ends_with(".sql.zst")) {
-      files.push_back(entry.path());
-    }
-  }
-  std::sort(files.begin(), files.end());
-  return files;
+  return list_sql_files(init_path);
 }
 
 namespace {

@@ -6,6 +6,7 @@
 #include <fmt/ranges.h>
 
 #include "core/guard.h"
+#include "util/elapsed.h"
 #include "util/error.h"
 #include "util/files.h"
 
@@ -13,29 +14,9 @@ namespace dbinit {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-using std::chrono::milliseconds;
-
-namespace {
-
-std::int64_t elapsed_ms(Clock::time_point since) {
-  return std::chrono::duration_cast<milliseconds>(Clock::now() - since).count();
-}
-
-}  // namespace
 
 std::vector<fs::path> find_seeds(const fs::path& dir) {
-  std::error_code ec;
-  std::vector<fs::path> files;
-  if (!fs::is_directory(dir, ec)) return files;
-  for (const fs::directory_entry& entry : fs::directory_iterator(dir, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.starts_with(".") || !entry.is_regular_file(ec)) continue;
-    if (name.ends_with(".sql") || name.ends_with(".sql.gz") || name.ends_with(".sql.zst")) {
-      files.push_back(entry.path());
-    }
-  }
-  std::sort(files.begin(), files.end());
-  return files;
+  return list_sql_files(dir);
 }
 
 void apply_seed_files(Engine& engine, const std::vector<fs::path>& files, Reporter& reporter,

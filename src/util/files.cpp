@@ -265,4 +265,20 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view conte
   }
 }
 
+std::vector<std::filesystem::path> list_sql_files(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::vector<fs::path> files;
+  if (!fs::is_directory(dir, ec)) return files;
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with(".") || !entry.is_regular_file(ec)) continue;
+    if (name.ends_with(".sql") || name.ends_with(".sql.gz") || name.ends_with(".sql.zst")) {
+      files.push_back(entry.path());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
 }  // namespace dbinit

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace dbinit {
 
@@ -20,6 +21,10 @@ std::string read_file_at(int dir_fd, const char* name, const std::filesystem::pa
 /// (Zstandard, several frames allowed, content size not required); anything else is read as is.
 /// Throws Error{config} for an unreadable file or corrupt or truncated compressed data.
 std::string read_sql_file(const std::filesystem::path& path);
+
+/// The `*.sql`, `*.sql.gz` and `*.sql.zst` files directly in `dir`, in name order, leaving out
+/// hidden files and anything that is not a regular file. Empty when `dir` is not a folder.
+std::vector<std::filesystem::path> list_sql_files(const std::filesystem::path& dir);
 
 /// Replaces `path` with `content` atomically: writes a temporary file in the same folder, flushes
 /// it to disk and renames it over `path`, so readers see the old file or the new one, never a part.
