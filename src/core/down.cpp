@@ -98,17 +98,10 @@ DownPlan plan_down(const Status& status, int steps, const std::optional<Version>
   for (std::size_t i = 0; i < count; ++i) {
     const StatusRow& row = *applied[i];
     if (row.state == MigrationState::changed) {
-      Error error(ErrorKind::drift,
-                  fmt::format("migration {} was changed after it was applied", row.name()));
-      error.where = row.migration->display;
-      error.detail = fmt::format("applied with checksum {}, the file now has {}",
-                                 row.entry->checksum, row.migration->checksum);
-      error.state = "nothing was changed";
-      error.hint = fmt::format(
-          "restore the file as it was applied, or accept the edit with `dbinit repair "
-          "--accept-checksum {}`, before rolling it back",
-          row.version.str());
-      throw error;
+      throw changed_migration_error(
+          row, fmt::format("restore the file as it was applied, or accept the edit with `dbinit "
+                           "repair --accept-checksum {}`, before rolling it back",
+                           row.version.str()));
     }
     DownStep step;
     step.version = row.version;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 namespace dbinit {
 
 std::string_view to_string(MigrationState state) {
@@ -109,6 +111,17 @@ UpPlan plan_up(const Status& status, const std::optional<Version>& to) {
     if (status.current && row.version < *status.current) plan.out_of_order.push_back(row.migration);
   }
   return plan;
+}
+
+Error changed_migration_error(const StatusRow& row, std::string hint) {
+  Error error(ErrorKind::drift,
+              fmt::format("migration {} was changed after it was applied", row.name()));
+  error.where = row.migration->display;
+  error.detail = fmt::format("applied with checksum {}, the file now has {}", row.entry->checksum,
+                             row.migration->checksum);
+  error.state = "nothing was changed";
+  error.hint = std::move(hint);
+  return error;
 }
 
 }  // namespace dbinit

@@ -11,6 +11,7 @@
 
 #include "core/migration.h"
 #include "engines/engine.h"
+#include "util/error.h"
 
 namespace dbinit {
 
@@ -64,5 +65,9 @@ struct UpPlan {
 };
 
 UpPlan plan_up(const Status& status, const std::optional<Version>& to);
+
+/// The drift error (exit 3) for a `changed` row: the file, both checksums, "nothing was changed",
+/// and `hint` for what to do next.
+Error changed_migration_error(const StatusRow& row, std::string hint);
 
 }  // namespace dbinit

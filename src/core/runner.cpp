@@ -207,17 +207,11 @@ void UpRun::check_applied(const Status& status, bool under_lock) const {
   }
   for (const StatusRow& row : status.rows) {
     if (row.state == MigrationState::changed) {
-      Error error(ErrorKind::drift,
-                  fmt::format("migration {} was changed after it was applied", row.name()));
-      error.where = row.migration->display;
-      error.detail = fmt::format("applied with checksum {}, the file now has {}",
-                                 row.entry->checksum, row.migration->checksum);
-      error.state = "nothing was changed";
-      error.hint = fmt::format(
-          "restore the file as it was applied and put the change in a new migration (`dbinit new "
-          "...`), or, if the edit is harmless, accept it with `dbinit repair --accept-checksum {}`",
-          row.version.str());
-      throw error;
+      throw changed_migration_error(
+          row, fmt::format("restore the file as it was applied and put the change in a new "
+                           "migration (`dbinit new ...`), or, if the edit is harmless, accept it "
+                           "with `dbinit repair --accept-checksum {}`",
+                           row.version.str()));
     }
     if (row.state == MigrationState::missing && !m_options.allow_missing) {
       Error error(
