@@ -390,4 +390,25 @@ std::string test_engine() {
   return "sqlite";
 }
 
+std::string test_server_file(std::string_view engine, const std::string& name) {
+  const std::string path =
+      std::string(DBINIT_TEST_SERVERS_DIR) + "/" + std::string(engine) + "/" + name;
+  std::ifstream in(path);
+  std::string line;
+  if (!in || !std::getline(in, line)) {
+    throw std::runtime_error(path + " does not exist: run the tests through ctest");
+  }
+  return line;
+}
+
+std::string with_authority(const std::string& url, const std::string& authority) {
+  const std::size_t start = url.find("//") + 2;
+  const std::size_t end = url.find_first_of("/?", start);
+  return url.substr(0, start) + authority + url.substr(end);
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 }  // namespace dbinit::test

@@ -106,6 +106,20 @@ std::unique_ptr<TestDatabase> make_test_database(std::string_view engine);
 /// The engine an integration binary was compiled for (DBINIT_TEST_ENGINE).
 std::string test_engine();
 
+/// The first line of a file the test-server fixture of `engine` wrote (support/testserver:
+/// `url`, `port`, `socket-dir`, ...). Throws when the fixture did not run.
+std::string test_server_file(std::string_view engine, const std::string& name);
+
+/// `url` with the part between `//` and the database replaced by `authority` (`user:pw@host:port`).
+std::string with_authority(const std::string& url, const std::string& authority);
+
+/// Seconds since `start` on the steady clock.
+double seconds_since(std::chrono::steady_clock::time_point start);
+
+/// The command line of a MariaDB client program (`mariadb`, `mariadb-dump`) connecting to `db`
+/// over TCP with its URL's credentials and no option files; the database name is not included.
+std::vector<std::string> mariadb_client(const std::string& program, const TestDatabase& db);
+
 /// A client program (`pg_dump`, `psql`) of the PostgreSQL version the test server runs, so that
 /// the tests do not depend on Debian's version-picking wrappers.
 std::string postgres_client(const std::string& program);

@@ -292,6 +292,18 @@ class MysqlTestDatabase final : public TestDatabase {
 
 }  // namespace
 
+std::vector<std::string> mariadb_client(const std::string& program, const TestDatabase& db) {
+  const DatabaseUrl url = parse_database_url(db.url());
+  const std::size_t colon = url.hosts.rfind(':');
+  return {program,
+          "--no-defaults",
+          "--user=" + url.user,
+          "--password=" + url.password,
+          "--host=" + url.hosts.substr(0, colon),
+          "--port=" + url.hosts.substr(colon + 1),
+          "--protocol=TCP"};
+}
+
 std::unique_ptr<TestDatabase> make_mysql_test_database() {
   return std::make_unique<MysqlTestDatabase>();
 }

@@ -16,24 +16,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-/// The client's connection arguments for `db` (TCP, no option files read).
-std::vector<std::string> client_args(const std::string& program, const TestDatabase& db) {
-  const DatabaseUrl url = parse_database_url(db.url());
-  const std::size_t colon = url.hosts.rfind(':');
-  return {program,
-          "--no-defaults",
-          "--user=" + url.user,
-          "--password=" + url.password,
-          "--host=" + url.hosts.substr(0, colon),
-          "--port=" + url.hosts.substr(colon + 1),
-          "--protocol=TCP"};
-}
-
 /// mariadb-dump of `db` (schema, data, routines, triggers) without dbinit's tables and without
 /// the header and footer comments that name the database or the time.
 std::string dump_view(const TestDatabase& db) {
   const std::string name = parse_database_url(db.url()).database;
-  std::vector<std::string> argv = client_args("mariadb-dump", db);
+  std::vector<std::string> argv = mariadb_client("mariadb-dump", db);
   for (const char* option : {"--routines", "--triggers", "--skip-dump-date", "--skip-comments"}) {
     argv.emplace_back(option);
   }
@@ -65,7 +52,7 @@ TEST(MariadbEquivalenceTest, DbinitBuildsWhatTheMariadbShellBuilds) {
     // As people run it: utf8mb4 (dbinit's connection character set, recorded with each routine),
     // and comments kept in routine bodies (the shell strips them by default; dbinit sends the
     // text as written).
-    std::vector<std::string> argv = client_args("mariadb", *by_shell);
+    std::vector<std::string> argv = mariadb_client("mariadb", *by_shell);
     argv.push_back("--default-character-set=utf8mb4");
     argv.push_back("--comments");
     argv.push_back(parse_database_url(by_shell->url()).database);

@@ -25,28 +25,6 @@ using ::testing::Not;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-/// A file the MariaDB test fixture wrote (support/testserver-mysql), first line.
-std::string server_file(const std::string& name) {
-  const std::string path = std::string(DBINIT_TEST_SERVERS_DIR) + "/mysql/" + name;
-  std::ifstream in(path);
-  std::string line;
-  if (!in || !std::getline(in, line)) {
-    throw std::runtime_error(path + " does not exist: run the tests through ctest");
-  }
-  return line;
-}
-
-/// `url` with the part between `//` and the database replaced by `authority`.
-std::string with_authority(const std::string& url, const std::string& authority) {
-  std::size_t start = url.find("//") + 2;
-  std::size_t end = url.find_first_of("/?", start);
-  return url.substr(0, start) + authority + url.substr(end);
-}
-
 /// `url` with its database replaced by `database` (query parameters kept).
 std::string with_database(const std::string& url, const std::string& database) {
   std::size_t start = url.find("//") + 2;
@@ -59,13 +37,13 @@ std::string with_database(const std::string& url, const std::string& database) {
 
 /// mariadb-dump of `db` with routines and triggers, as people make init dumps, into `file`.
 RunResult mariadb_dump(const TestDatabase& db, const fs::path& file) {
-  const DatabaseUrl url = parse_database_url(db.url());
-  const std::size_t colon = url.hosts.rfind(':');
-  return run_program({"mariadb-dump", "--no-defaults", "--user=" + url.user,
-                      "--password=" + url.password, "--host=" + url.hosts.substr(0, colon),
-                      "--port=" + url.hosts.substr(colon + 1), "--protocol=TCP", "--routines",
-                      "--triggers", "--single-transaction", "--result-file=" + file.string(),
-                      url.database});
+  std::vector<std::string> argv = mariadb_client("mariadb-dump", db);
+  for (const char* option : {"--routines", "--triggers", "--single-transaction"}) {
+    argv.emplace_back(option);
+  }
+  argv.push_back("--result-file=" + file.string());
+  argv.push_back(parse_database_url(db.url()).database);
+  return run_program(argv);
 }
 
 std::size_t occurrences(const std::string& text, std::string_view part) {
@@ -209,7 +187,8 @@ TEST_F(MysqlCliTest, UrlFileWithASocketOrTlsParametersIsUsedAsItIs) {
   options.cwd = project().path();
   options.env["DATABASE_URL_FILE"] = (project().path() / "secret-url").string();
 
-  const std::string socket_url = with_database(server_file("socket-url"), url().database);
+  const std::string socket_url =
+      with_database(test_server_file("mysql", "socket-url"), url().database);
   ASSERT_THAT(socket_url, HasSubstr("?socket="));
   project().write("secret-url", socket_url + "\n");
   RunResult by_socket = run_dbinit({"up"}, options);

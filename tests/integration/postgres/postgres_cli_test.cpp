@@ -26,28 +26,6 @@ using ::testing::Not;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-/// A file the PostgreSQL test fixture wrote (support/testserver-postgres), first line.
-std::string server_file(const std::string& name) {
-  const std::string path = std::string(DBINIT_TEST_SERVERS_DIR) + "/postgres/" + name;
-  std::ifstream in(path);
-  std::string line;
-  if (!in || !std::getline(in, line)) {
-    throw std::runtime_error(path + " does not exist: run the tests through ctest");
-  }
-  return line;
-}
-
-/// `url` with the part between `//` and the database replaced by `authority`.
-std::string with_authority(const std::string& url, const std::string& authority) {
-  std::size_t start = url.find("//") + 2;
-  std::size_t end = url.find_first_of("/?", start);
-  return url.substr(0, start) + authority + url.substr(end);
-}
-
 class PostgresCliTest : public CliTest {
  protected:
   DatabaseUrl url() { return parse_database_url(db().url()); }
@@ -223,8 +201,8 @@ TEST_F(PostgresCliTest, SocketUrlsConnectThroughTheUnixSocket) {
   migration("0001-seen.sql",
             "CREATE TABLE seen (step serial, socket boolean);\n"
             "INSERT INTO seen (socket) SELECT inet_server_addr() IS NULL;\n");
-  const std::string socket_dir = server_file("socket-dir");
-  const std::string port = server_file("port");
+  const std::string socket_dir = test_server_file("postgres", "socket-dir");
+  const std::string port = test_server_file("postgres", "port");
   const std::string database = url().database;
 
   // host= as a query parameter, no password (the test server trusts its socket).
