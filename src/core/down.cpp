@@ -37,11 +37,7 @@ bool resolve_down_sql(const StatusRow& row, DownStep& step) {
     const Migration& migration = *row.migration;
     step.sql = *migration.down_sql;
     step.first_line = migration.down_line;
-    step.source = migration.display;
-    if (migration.down_path) {
-      step.source =
-          (fs::path(migration.display).parent_path() / migration.down_path->filename()).string();
-    }
+    step.source = migration.down_display.value_or(migration.display);
     step.directives = migration.directives;
     return true;
   }

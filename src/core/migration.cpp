@@ -9,7 +9,7 @@
 #include <cstring>
 #include <exception>
 #include <memory>
-#include <thread>
+#include <mutex>
 #include <utility>
 
 #include <fmt/format.h>
@@ -474,9 +474,32 @@ void parse_migration_text(Migration& migration, std::string_view normalized_text
   parse_text(migration, normalized_text);
 }
 
-MigrationSet load_migrations(const std::filesystem::path& dir, std::string_view engine,
-                             std::string_view display_dir) {
+struct MigrationLoader::State {
+  struct Chosen {
+    FileName* up = nullptr;
+    FileName* down = nullptr;
+  };
+
+  std::filesystem::path dir;
+  std::string engine;  // as given: an unknown one is the listing's error
+  std::string display_dir;
+
+  std::mutex listing;  // held by the thread that lists while the others wait for it
+  bool listed = false;
+  std::exception_ptr listing_error;
+
+  std::unique_ptr<DIR, int (*)(DIR*)> folder{nullptr, ::closedir};
+  std::vector<FileName> names;  // sorted by version, then engine, then direction
+  std::vector<Chosen> chosen;   // parallel to set.migrations
   MigrationSet set;
+  std::vector<std::exception_ptr> errors;  // parallel to set.migrations
+  std::atomic<std::size_t> next{0};
+
+  void list();
+  void read(std::size_t index);
+};
+
+void MigrationLoader::State::list() {
   set.dir = dir;
   std::string_view target = canonical_engine(engine);
   if (target.empty()) {
@@ -486,7 +509,7 @@ MigrationSet load_migrations(const std::filesystem::path& dir, std::string_view 
   // POSIX rather than std::filesystem here: readdir's d_type avoids a stat per entry, and reading
   // with openat on the open folder avoids building and walking a full path per file. This runs on
   // every start, over every migration ever written.
-  std::unique_ptr<DIR, int (*)(DIR*)> folder(::opendir(dir.c_str()), ::closedir);
+  folder.reset(::opendir(dir.c_str()));
   auto folder_error = [&](int error_number) {
     Error error(ErrorKind::config, fmt::format("cannot read the migrations folder {}: {}",
                                                display_dir, std::strerror(error_number)));
@@ -496,13 +519,12 @@ MigrationSet load_migrations(const std::filesystem::path& dir, std::string_view 
   if (!folder) {
     if (errno == ENOENT) {
       set.dir_missing = true;
-      return set;
+      return;
     }
     folder_error(errno);
   }
-  int folder_fd = ::dirfd(folder.get());
+  const int folder_fd = ::dirfd(folder.get());
 
-  std::vector<FileName> names;
   for (;;) {
     errno = 0;
     const dirent* entry = ::readdir(folder.get());
@@ -512,11 +534,12 @@ MigrationSet load_migrations(const std::filesystem::path& dir, std::string_view 
     }
     std::optional<FileName> name = parse_file_name(entry->d_name, display_dir);
     if (!name) continue;
-    // Subfolders are ignored, whatever their name.
-    if (entry->d_type == DT_DIR) continue;
-    if (entry->d_type == DT_UNKNOWN || entry->d_type == DT_LNK) {
+    // Subfolders (and anything else that is not a file) are ignored, whatever their name. A link
+    // that leads nowhere is kept, for the read to report.
+    if (entry->d_type != DT_REG) {
+      if (entry->d_type != DT_UNKNOWN && entry->d_type != DT_LNK) continue;
       struct stat info {};
-      if (::fstatat(folder_fd, entry->d_name, &info, 0) == 0 && S_ISDIR(info.st_mode)) continue;
+      if (::fstatat(folder_fd, entry->d_name, &info, 0) == 0 && !S_ISREG(info.st_mode)) continue;
     }
     names.push_back(std::move(*name));
   }
@@ -529,17 +552,12 @@ MigrationSet load_migrations(const std::filesystem::path& dir, std::string_view 
                             names[i].engine.empty() ? "" : fmt::format(" for {}", names[i].engine),
                             display_path(display_dir, names[i - 1].file),
                             display_path(display_dir, names[i].file)));
-    error.where = std::string(display_dir);
+    error.where = display_dir;
     error.hint = "give each migration its own version (leading zeros do not make a new version)";
     throw error;
   }
 
   // Sorted by version, then engine ("" = every engine first), then direction (up before down).
-  struct Chosen {
-    const FileName* up = nullptr;
-    const FileName* down = nullptr;
-  };
-  std::vector<Chosen> chosen;
   chosen.reserve(names.size());
   for (std::size_t group = 0; group < names.size();) {
     std::size_t group_end = group;
@@ -549,7 +567,7 @@ MigrationSet load_migrations(const std::filesystem::path& dir, std::string_view 
     Chosen plain;
     Chosen variant;
     for (std::size_t i = group; i < group_end; ++i) {
-      const FileName& name = names[i];
+      FileName& name = names[i];
       if (name.direction == Direction::down) {
         bool has_up = i > group && names[i - 1].engine == name.engine &&
                       names[i - 1].direction == Direction::up;
@@ -572,65 +590,96 @@ MigrationSet load_migrations(const std::filesystem::path& dir, std::string_view 
     }
     group = group_end;
   }
-
-  auto read_migration = [&](Migration& migration, const FileName* up, const FileName* down) {
-    migration.version = up->version;
-    migration.name = up->file;
-    migration.description = up->description;
-    migration.path = dir / up->file;
-    migration.display = display_path(display_dir, up->file);
-    std::string text = read_file_at(folder_fd, up->file.c_str(), migration.path);
-    normalize_in_place(text);
-    TextLayout layout = parse_text(migration, text);
-    if (down != nullptr) {
-      std::string down_display = display_path(display_dir, down->file);
-      if (layout.down_marker) {
-        Error error(ErrorKind::config,
-                    fmt::format("two down sections: a down marker on line {} and the file {}",
-                                layout.down_marker_line, down_display));
-        error.where = migration.display;
-        error.hint = "keep the down SQL in one place";
-        throw error;
-      }
-      migration.down_path = dir / down->file;
-      std::string down_text = read_file_at(folder_fd, down->file.c_str(), *migration.down_path);
-      normalize_in_place(down_text);
-      if (has_statement(down_text)) migration.down_sql = std::move(down_text);
-      migration.down_line = 1;
-    }
-  };
-
-  // Reading, parsing and hashing the files is most of the work of a start with nothing to do, so
-  // it is shared with a second thread when there are many; the first error in version order is
-  // the one reported, as if the files had been read one after the other.
   set.migrations.resize(chosen.size());
-  std::vector<std::exception_ptr> errors(chosen.size());
-  std::atomic<std::size_t> next{0};
-  constexpr std::size_t k_chunk = 32;
-  auto work = [&] {
-    for (std::size_t first = next.fetch_add(k_chunk); first < chosen.size();
-         first = next.fetch_add(k_chunk)) {
-      const std::size_t last = std::min(first + k_chunk, chosen.size());
-      for (std::size_t i = first; i < last; ++i) {
-        try {
-          read_migration(set.migrations[i], chosen[i].up, chosen[i].down);
-        } catch (...) {
-          errors[i] = std::current_exception();
-        }
+  errors.resize(chosen.size());
+}
+
+void MigrationLoader::State::read(std::size_t index) {
+  // Each name is read once, so its strings move into the migration.
+  FileName* up = chosen[index].up;
+  FileName* down = chosen[index].down;
+  Migration& migration = set.migrations[index];
+  const int folder_fd = ::dirfd(folder.get());
+  migration.version = up->version;
+  migration.display = display_path(display_dir, up->file);
+  std::string text = read_file_at(folder_fd, up->file.c_str(), migration.display);
+  migration.name = std::move(up->file);
+  migration.description = std::move(up->description);
+  normalize_in_place(text);
+  TextLayout layout = parse_text(migration, text);
+  if (down != nullptr) {
+    std::string down_display = display_path(display_dir, down->file);
+    if (layout.down_marker) {
+      Error error(ErrorKind::config,
+                  fmt::format("two down sections: a down marker on line {} and the file {}",
+                              layout.down_marker_line, down_display));
+      error.where = migration.display;
+      error.hint = "keep the down SQL in one place";
+      throw error;
+    }
+    std::string down_text = read_file_at(folder_fd, down->file.c_str(), down_display);
+    migration.down_display = std::move(down_display);
+    normalize_in_place(down_text);
+    if (has_statement(down_text)) migration.down_sql = std::move(down_text);
+    migration.down_line = 1;
+  }
+}
+
+MigrationLoader::MigrationLoader(std::filesystem::path dir, std::string_view engine,
+                                 std::string_view display_dir)
+    : m_state(std::make_unique<State>()) {
+  m_state->dir = std::move(dir);
+  m_state->engine = std::string(engine);
+  m_state->display_dir = std::string(display_dir);
+}
+
+MigrationLoader::~MigrationLoader() = default;
+
+void MigrationLoader::work() noexcept {
+  State& state = *m_state;
+  {
+    std::lock_guard<std::mutex> lock(state.listing);
+    if (!state.listed) {
+      state.listed = true;
+      try {
+        state.list();
+      } catch (...) {
+        state.listing_error = std::current_exception();
       }
     }
-  };
-  if (chosen.size() >= 4 * k_chunk) {
-    std::thread helper(work);
-    work();
-    helper.join();
-  } else {
-    work();
   }
-  for (const std::exception_ptr& error : errors) {
+  if (state.listing_error) return;
+  // Small chunks, so that a thread that joins late still finds work and none waits long for the
+  // last chunk of another.
+  constexpr std::size_t k_chunk = 16;
+  const std::size_t count = state.chosen.size();
+  for (std::size_t first = state.next.fetch_add(k_chunk); first < count;
+       first = state.next.fetch_add(k_chunk)) {
+    const std::size_t last = std::min(first + k_chunk, count);
+    for (std::size_t i = first; i < last; ++i) {
+      try {
+        state.read(i);
+      } catch (...) {
+        state.errors[i] = std::current_exception();
+      }
+    }
+  }
+}
+
+MigrationSet MigrationLoader::take() {
+  State& state = *m_state;
+  if (state.listing_error) std::rethrow_exception(state.listing_error);
+  for (const std::exception_ptr& error : state.errors) {
     if (error) std::rethrow_exception(error);
   }
-  return set;
+  return std::move(state.set);
+}
+
+MigrationSet load_migrations(const std::filesystem::path& dir, std::string_view engine,
+                             std::string_view display_dir) {
+  MigrationLoader loader(dir, engine, display_dir);
+  loader.work();
+  return loader.take();
 }
 
 }  // namespace dbinit

@@ -11,6 +11,7 @@
 
 #include <compare>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,11 +50,10 @@ struct Migration {
   std::string name;
   /// The description part of the name (`add-email`).
   std::string description;
-  /// Path of the up script, and of the golang-migrate down file when there is one.
-  std::filesystem::path path;
-  std::optional<std::filesystem::path> down_path;
-  /// Display path used in messages (the path as reached from the configured folder).
+  /// Display path used in messages (the path as reached from the configured folder), and that of
+  /// the golang-migrate down file when there is one.
   std::string display;
+  std::optional<std::string> down_display;
 
   /// The up section, BOM removed and line ends normalised to LF.
   std::string up_sql;
@@ -87,6 +87,27 @@ std::string checksum_of(std::string_view text);
 /// without markers is all up. Fills up_sql, up_line, down_sql, down_line, checksum and directives.
 /// Throws Error{config} (with `where` = `display`) for a marker repeated or down before up.
 void parse_migration_text(Migration& migration, std::string_view normalized_text);
+
+/// Loads a migrations folder as load_migrations() does, in a way that several threads can share
+/// and that can overlap other work (connecting to the database): call work() from any number of
+/// threads (the first lists the folder while the others wait for it, then all read, parse and hash
+/// files until none is left), then take() once every work() call has returned. Errors are kept and
+/// thrown by take(): the listing's, else the first bad file's in version order, as if the files had
+/// been read one after the other.
+class MigrationLoader {
+ public:
+  MigrationLoader(std::filesystem::path dir, std::string_view engine, std::string_view display_dir);
+  ~MigrationLoader();
+  MigrationLoader(const MigrationLoader&) = delete;
+  MigrationLoader& operator=(const MigrationLoader&) = delete;
+
+  void work() noexcept;
+  MigrationSet take();
+
+ private:
+  struct State;
+  std::unique_ptr<State> m_state;
+};
 
 /// Loads every migration of `dir` that applies to `engine` ("sqlite", "postgres", "mysql"): an
 /// engine variant (`.postgres.sql`) replaces the plain file of the same version on its engine and

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <ctime>
-#include <future>
 #include <thread>
 
 #include <fmt/format.h>
@@ -81,19 +80,31 @@ std::pair<std::unique_ptr<Engine>, OpenResult> connect(const Project& project, b
 
 Connected load_and_connect(const Project& project, bool create, const ConnectOptions& options,
                            Reporter& reporter) {
-  std::future<MigrationSet> loading = std::async(std::launch::async, [&project] {
-    return load_migrations(project.migrations_dir, project.url.engine,
-                           project.migrations_dir.string());
-  });
-  Connected connected;
+  // The files are read on a second thread while this one connects and reads the ledger, then this
+  // one shares what is left: on a start with nothing to do, the two are most of the work.
+  MigrationLoader loader(project.migrations_dir, project.url.engine,
+                         project.migrations_dir.string());
+  std::thread background([&loader] { loader.work(); });
   std::optional<MigrationSet> files;
   // Rethrows the loader's error, if any.
   auto take_files = [&] {
-    if (!files) files = loading.get();
+    if (files) return;
+    loader.work();
+    if (background.joinable()) background.join();
+    files = loader.take();
   };
+  struct JoinOnExit {
+    std::thread& thread;
+    ~JoinOnExit() {
+      if (thread.joinable()) thread.join();
+    }
+  } join_on_exit{background};
+
+  Connected connected;
   ConnectOptions first = options;
+  // While waiting for a server, the files are checked first: a bad one is the error to report.
   first.between_attempts = [&] {
-    if (!files && loading.wait_for(milliseconds(0)) == std::future_status::ready) take_files();
+    take_files();
     if (options.between_attempts) options.between_attempts();
   };
   bool denied = false;

@@ -160,12 +160,7 @@ bool TargetCheck::check(const Migration& migration) {
     ++m_target.checked;
     return true;
   }
-  std::string down_source = migration.display;
-  if (migration.down_path) {
-    down_source =
-        (std::filesystem::path(migration.display).parent_path() / migration.down_path->filename())
-            .string();
-  }
+  const std::string down_source = migration.down_display.value_or(migration.display);
   const Script down{*migration.down_sql, down_source, migration.down_line};
   if (m_engine.transactional_ddl() && !migration.directives.no_transaction) {
     round_trip_rolled_back(migration, down, up, before, after_up);

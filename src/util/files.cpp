@@ -42,9 +42,13 @@ class FileDescriptor {
   int m_fd;
 };
 
-[[noreturn]] void throw_read_error(const std::filesystem::path& path, int error_number) {
+[[noreturn]] void throw_read_error(std::string_view shown, int error_number) {
   throw Error(ErrorKind::config,
-              fmt::format("cannot read {}: {}", path.string(), std::strerror(error_number)));
+              fmt::format("cannot read {}: {}", shown, std::strerror(error_number)));
+}
+
+[[noreturn]] void throw_read_error(const std::filesystem::path& path, int error_number) {
+  throw_read_error(std::string_view(path.native()), error_number);
 }
 
 [[noreturn]] void throw_write_error(const std::filesystem::path& path, int error_number) {
@@ -60,13 +64,13 @@ class FileDescriptor {
 
 // Reads until end of file into `out` from offset `filled`, growing as needed: for files whose size
 // fstat cannot tell (pipes, /proc).
-void read_to_end(int fd, std::string& out, std::size_t filled, const std::filesystem::path& path) {
+void read_to_end(int fd, std::string& out, std::size_t filled, std::string_view shown) {
   for (;;) {
     if (filled == out.size()) out.resize(std::max<std::size_t>(out.size() * 2, 64 * 1024));
     ssize_t n = ::read(fd, out.data() + filled, out.size() - filled);
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw_read_error(path, errno);
+      throw_read_error(shown, errno);
     }
     if (n == 0) break;
     filled += static_cast<std::size_t>(n);
@@ -169,7 +173,7 @@ std::string read_open_file(int raw_fd, const std::filesystem::path& path) {
 
   std::string out;
   if (!S_ISREG(info.st_mode) || info.st_size == 0) {
-    read_to_end(fd.get(), out, 0, path);
+    read_to_end(fd.get(), out, 0, path.native());
     return out;
   }
   // A regular file: one buffer of the size fstat reported, filled with as few reads as possible.
@@ -199,10 +203,23 @@ std::string read_file(const std::filesystem::path& path) {
   return read_open_file(fd, path);
 }
 
-std::string read_file_at(int dir_fd, const char* name, const std::filesystem::path& path) {
-  int fd = ::openat(dir_fd, name, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw_read_error(path, errno);
-  return read_open_file(fd, path);
+std::string read_file_at(int dir_fd, const char* name, std::string_view shown) {
+  int raw_fd = ::openat(dir_fd, name, O_RDONLY | O_CLOEXEC);
+  if (raw_fd < 0) throw_read_error(shown, errno);
+  FileDescriptor fd(raw_fd);
+  // Most files fit this buffer, and for a regular file a read that returns less than was asked
+  // for has reached the end (POSIX): open, one read, close, and no fstat for the size.
+  char buffer[16 * 1024];
+  ssize_t n;
+  do {
+    n = ::read(fd.get(), buffer, sizeof buffer);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) throw_read_error(shown, errno);
+  const auto filled = static_cast<std::size_t>(n);
+  if (filled < sizeof buffer) return std::string(buffer, filled);
+  std::string out(buffer, filled);
+  read_to_end(fd.get(), out, filled, shown);
+  return out;
 }
 
 std::string read_sql_file(const std::filesystem::path& path) {

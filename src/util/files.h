@@ -13,9 +13,11 @@ namespace dbinit {
 /// be read (missing, a directory, no permission).
 std::string read_file(const std::filesystem::path& path);
 
-/// The bytes of the file `name` in the open folder `dir_fd` (openat(2): no path lookup from the
-/// root, for reading many files of one folder); `path` names the file in error messages.
-std::string read_file_at(int dir_fd, const char* name, const std::filesystem::path& path);
+/// The bytes of the regular file `name` in the open folder `dir_fd` (openat(2): no path lookup
+/// from the root, for reading many files of one folder); `shown` names the file in error messages.
+/// Takes a short read for the end of the file, as POSIX defines it for regular files: the caller
+/// makes sure that `name` is one (a FIFO would be read only as far as its first write).
+std::string read_file_at(int dir_fd, const char* name, std::string_view shown);
 
 /// The bytes of `path`, decompressed by extension: `.gz` (gzip, several members allowed) and `.zst`
 /// (Zstandard, several frames allowed, content size not required); anything else is read as is.

@@ -1,11 +1,14 @@
 #include "core/migration.h"
 
+#include <sys/stat.h>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -362,11 +365,10 @@ TEST_F(MigrationFiles, AllNameForms) {
   EXPECT_EQ(m[0].version.str(), "1");
   EXPECT_EQ(m[0].name, "0001-create-users.sql");
   EXPECT_EQ(m[0].description, "create-users");
-  EXPECT_EQ(m[0].path, m_dir / "0001-create-users.sql");
   EXPECT_EQ(m[0].display, "db/migrations/0001-create-users.sql");
   EXPECT_EQ(m[0].up_sql, "CREATE TABLE users (id INT);\n");
   EXPECT_EQ(m[0].checksum, checksum_of("CREATE TABLE users (id INT);\n"));
-  EXPECT_FALSE(m[0].down_path.has_value());
+  EXPECT_FALSE(m[0].down_display.has_value());
 
   EXPECT_EQ(m[1].version.str(), "20240830120000");
   EXPECT_EQ(m[1].description, "add_email");
@@ -378,9 +380,8 @@ TEST_F(MigrationFiles, AllNameForms) {
   EXPECT_EQ(m[3].version.str(), "20240830120002");
   EXPECT_EQ(m[3].name, "20240830120002_pair.up.sql");
   EXPECT_EQ(m[3].description, "pair");
-  EXPECT_EQ(m[3].path, m_dir / "20240830120002_pair.up.sql");
-  ASSERT_TRUE(m[3].down_path.has_value());
-  EXPECT_EQ(*m[3].down_path, m_dir / "20240830120002_pair.down.sql");
+  EXPECT_EQ(m[3].display, "db/migrations/20240830120002_pair.up.sql");
+  EXPECT_EQ(m[3].down_display, "db/migrations/20240830120002_pair.down.sql");
   EXPECT_EQ(m[3].up_sql, "CREATE TABLE p (x INT);\n");
   EXPECT_EQ(m[3].down_sql, "DROP TABLE p;\n");
   EXPECT_EQ(m[3].down_line, 1);
@@ -553,7 +554,7 @@ TEST_F(MigrationFiles, GolangMigratePairsWithEngineVariants) {
   ASSERT_EQ(lite.migrations.size(), 1u);
   EXPECT_EQ(lite.migrations[0].name, "5_x.sqlite.up.sql");
   EXPECT_EQ(lite.migrations[0].down_sql, "DROP TABLE x; -- sqlite\n");
-  EXPECT_EQ(lite.migrations[0].down_path, m_dir / "5_x.sqlite.down.sql");
+  EXPECT_EQ(lite.migrations[0].down_display, "db/migrations/5_x.sqlite.down.sql");
 
   MigrationSet pg = load("postgres");
   ASSERT_EQ(pg.migrations.size(), 2u);
@@ -594,7 +595,7 @@ TEST_F(MigrationFiles, EmptyDownFileIsNoDownSql) {
   write("0001_a.up.sql", "SELECT 1;");
   write("0001_a.down.sql", "\n-- nothing\n");
   Migration m = load().migrations.at(0);
-  EXPECT_TRUE(m.down_path.has_value());
+  EXPECT_TRUE(m.down_display.has_value());
   EXPECT_FALSE(m.down_sql.has_value());
 }
 
@@ -642,31 +643,82 @@ TEST_F(MigrationFiles, ThousandFiles) {
                                     "(name);\n")));
 }
 
-TEST_F(MigrationFiles, ManyFilesReportTheFirstBadOneInVersionOrder) {
-  // Enough files for the reading to be shared by two threads; the bad ones lie in different
-  // chunks, and the one with the lowest version must be reported whichever thread reads first.
+// Loads the folder with a MigrationLoader shared by `threads` threads besides this one.
+MigrationSet load_shared(const fs::path& dir, int threads) {
+  MigrationLoader loader(dir, "sqlite", k_display_dir);
+  std::vector<std::thread> helpers;
+  for (int i = 0; i < threads; ++i) helpers.emplace_back([&loader] { loader.work(); });
+  loader.work();
+  for (std::thread& helper : helpers) helper.join();
+  return loader.take();
+}
+
+Error load_shared_error(const fs::path& dir, int threads) {
+  try {
+    load_shared(dir, threads);
+  } catch (const Error& error) {
+    return error;
+  }
+  ADD_FAILURE() << "no error";
+  return Error(ErrorKind::failure, "no error");
+}
+
+TEST_F(MigrationFiles, ASharedLoaderReportsTheFirstBadFileInVersionOrder) {
+  // The bad files lie in different chunks: the one with the lowest version must be reported
+  // whichever thread reads first.
   for (int i = 1; i <= 400; ++i) {
     std::string body = fmt::format("CREATE TABLE t_{} (id INTEGER);\n", i);
     if (i == 333) body = "-- dbinit:typo\n" + body;
     if (i == 150) body = "CREATE TABLE early (id INTEGER);\n-- dbinit:no-transaction\n" + body;
     write(fmt::format("{:04}-t.sql", i), body);
   }
-  Error error = load_error();
-  EXPECT_EQ(error.where, "db/migrations/0150-t.sql line 2") << error.message();
-  EXPECT_NE(error.message().find("comes after a statement"), std::string::npos) << error.message();
+  for (int threads : {0, 1, 3}) {
+    Error error = load_shared_error(m_dir, threads);
+    EXPECT_EQ(error.where, "db/migrations/0150-t.sql line 2") << error.message();
+    EXPECT_NE(error.message().find("comes after a statement"), std::string::npos)
+        << error.message();
+  }
 
   write("0150-t.sql", "CREATE TABLE t_150 (id INTEGER);\n");
-  error = load_error();
-  EXPECT_EQ(error.where, "db/migrations/0333-t.sql line 1") << error.message();
+  EXPECT_EQ(load_shared_error(m_dir, 3).where, "db/migrations/0333-t.sql line 1");
 
   write("0333-t.sql", "CREATE TABLE t_333 (id INTEGER);\n");
-  MigrationSet set = load();
-  ASSERT_EQ(set.migrations.size(), 400u);
-  for (std::size_t i = 0; i < set.migrations.size(); ++i) {
-    ASSERT_EQ(set.migrations[i].version.str(), std::to_string(i + 1));
-    ASSERT_EQ(set.migrations[i].checksum,
-              checksum_of(fmt::format("CREATE TABLE t_{} (id INTEGER);\n", i + 1)));
+  for (int threads : {0, 1, 3}) {
+    MigrationSet set = load_shared(m_dir, threads);
+    ASSERT_EQ(set.migrations.size(), 400u);
+    for (std::size_t i = 0; i < set.migrations.size(); ++i) {
+      ASSERT_EQ(set.migrations[i].version.str(), std::to_string(i + 1));
+      ASSERT_EQ(set.migrations[i].checksum,
+                checksum_of(fmt::format("CREATE TABLE t_{} (id INTEGER);\n", i + 1)));
+    }
   }
+}
+
+TEST_F(MigrationFiles, ASharedLoaderReportsAListingErrorToTake) {
+  write("0001-a.sql", "SELECT 1;\n");
+  write("001-b.sql", "SELECT 2;\n");
+  Error error = load_shared_error(m_dir, 2);
+  EXPECT_EQ(error.kind(), ErrorKind::config);
+  EXPECT_NE(error.message().find("two migrations have version 1"), std::string::npos)
+      << error.message();
+}
+
+TEST_F(MigrationFiles, OnlyRegularFilesAreMigrations) {
+  write("0001-a.sql", "SELECT 1;\n");
+  fs::create_directory(m_dir / "0002-folder.sql");
+  ASSERT_EQ(::mkfifo((m_dir / "0003-fifo.sql").c_str(), 0600), 0);
+  fs::create_symlink(m_dir / "0001-a.sql", m_dir / "0004-link.sql");
+  MigrationSet set = load();
+  ASSERT_EQ(set.migrations.size(), 2u);
+  EXPECT_EQ(set.migrations[0].name, "0001-a.sql");
+  EXPECT_EQ(set.migrations[1].name, "0004-link.sql");
+  EXPECT_EQ(set.migrations[1].up_sql, "SELECT 1;\n");
+
+  // A link that leads nowhere is an error that names it, not a file quietly left out.
+  fs::create_symlink(m_dir / "gone.sql", m_dir / "0005-dangling.sql");
+  Error error = load_error();
+  EXPECT_EQ(error.message(),
+            "cannot read db/migrations/0005-dangling.sql: No such file or directory");
 }
 
 }  // namespace

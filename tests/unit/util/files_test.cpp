@@ -121,7 +121,16 @@ TEST_F(FilesTest, ReadFileAtReadsRelativeToAnOpenFolder) {
   write("x.sql", "SELECT 1;");
   int dir_fd = ::open(m_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   ASSERT_GE(dir_fd, 0);
-  EXPECT_EQ(read_file_at(dir_fd, "x.sql", m_dir / "x.sql"), "SELECT 1;");
+  EXPECT_EQ(read_file_at(dir_fd, "x.sql", "x.sql"), "SELECT 1;");
+  // Empty, and around the size that one read covers.
+  write("empty.sql", "");
+  EXPECT_EQ(read_file_at(dir_fd, "empty.sql", "empty.sql"), "");
+  for (std::size_t size : {16u * 1024 - 1, 16u * 1024, 16u * 1024 + 1, 200u * 1024}) {
+    std::string text(size, 'x');
+    for (std::size_t i = 0; i < size; i += 97) text[i] = static_cast<char>('a' + i % 26);
+    write("big.sql", text);
+    EXPECT_EQ(read_file_at(dir_fd, "big.sql", "big.sql"), text) << size;
+  }
   try {
     read_file_at(dir_fd, "missing.sql", "shown/missing.sql");
     ADD_FAILURE() << "no error";
