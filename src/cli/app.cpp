@@ -8,11 +8,13 @@
 
 #include "cli/command.h"
 #include "dbinit/version.h"
+#include "engines/engine.h"
 #include "util/error.h"
 
 namespace dbinit::cli {
 
 int main(int argc, char** argv) {
+  configure_engine_libraries();
   Common common;
   // Everything after the first `--` is the command `run` starts; CLI11 never sees it.
   std::vector<std::string> args(argv + 1, argv + argc);

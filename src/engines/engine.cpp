@@ -1,5 +1,7 @@
 #include "engines/engine.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "engines/mysql/mysql_engine.h"
@@ -37,6 +39,17 @@ std::unique_ptr<Engine> make_engine(const DatabaseUrl& url) {
   Error error(ErrorKind::config, fmt::format("no engine for '{}'", url.engine));
   error.hint = fmt::format("known engines: {}", known_engines());
   throw error;
+}
+
+void sort_ledger(std::vector<LedgerEntry>& entries) {
+  std::sort(entries.begin(), entries.end(), [](const LedgerEntry& a, const LedgerEntry& b) {
+    if (a.version.size() != b.version.size()) return a.version.size() < b.version.size();
+    return a.version < b.version;
+  });
+}
+
+void configure_engine_libraries() {
+  configure_sqlite_library();
 }
 
 std::string_view known_engines() {

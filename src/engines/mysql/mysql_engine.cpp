@@ -242,11 +242,6 @@ std::string strip_auto_increment(std::string text) {
   return text;
 }
 
-bool version_less(const std::string& a, const std::string& b) {
-  if (a.size() != b.size()) return a.size() < b.size();
-  return a < b;
-}
-
 using Row = std::vector<std::optional<std::string>>;
 
 // Frees a result set on every path.
@@ -394,9 +389,7 @@ class MysqlEngine final : public Engine {
       entry.error = std::move(row[8]);
       entries.push_back(std::move(entry));
     }
-    std::sort(entries.begin(), entries.end(), [](const LedgerEntry& a, const LedgerEntry& b) {
-      return version_less(a.version, b.version);
-    });
+    sort_ledger(entries);
     return entries;
   }
 

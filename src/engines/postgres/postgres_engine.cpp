@@ -3,6 +3,7 @@
 #include <strings.h>
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <span>
@@ -466,7 +467,7 @@ bool PostgresEngine::table_exists(std::string_view table) const {
 std::optional<std::vector<LedgerEntry>> PostgresEngine::read_ledger() {
   static constexpr std::string_view k_select =
       "SELECT version, name, checksum, state, applied_at, duration_ms, applied_by, down_sql, "
-      "error FROM dbinit_migrations ORDER BY length(version), version";
+      "error FROM dbinit_migrations";
   PgResult result;
   if (in_transaction()) {
     // Under the lock the catalog cache may be stale (see table_exists): look first.
@@ -492,12 +493,14 @@ std::optional<std::vector<LedgerEntry>> PostgresEngine::read_ledger() {
     entry.checksum = pg_text(result.get(), row, 2);
     entry.state = parse_ledger_state(pg_text(result.get(), row, 3));
     entry.applied_at = pg_text(result.get(), row, 4);
-    entry.duration_ms = std::stoll("0" + pg_text(result.get(), row, 5));
+    const char* duration = libpq().PQgetvalue(result.get(), row, 5);
+    std::from_chars(duration, duration + std::strlen(duration), entry.duration_ms);
     entry.applied_by = pg_text(result.get(), row, 6);
     entry.down_sql = pg_value(result.get(), row, 7);
     entry.error = pg_value(result.get(), row, 8);
     entries.push_back(std::move(entry));
   }
+  sort_ledger(entries);
   return entries;
 }
 

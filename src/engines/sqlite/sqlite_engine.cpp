@@ -463,11 +463,16 @@ bool SqliteEngine::table_exists(std::string_view table) {
 
 std::optional<std::vector<LedgerEntry>> SqliteEngine::read_ledger() {
   require_open();
-  if (!table_exists(k_ledger_table)) return std::nullopt;
-  // Versions are digit strings without leading zeros, so (length, text) is numeric order.
-  static const std::string k_sql = fmt::format(
-      "SELECT {} FROM {} ORDER BY length(version), version", k_ledger_columns, k_ledger_table);
-  Statement statement = prepare(k_sql.c_str(), "cannot read the ledger");
+  static const std::string k_sql =
+      fmt::format("SELECT {} FROM {}", k_ledger_columns, k_ledger_table);
+  // Prepared without asking first whether the table exists: it does on every start but the first.
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(m_db, k_sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
+    sqlite3_finalize(raw);
+    if (!table_exists(k_ledger_table)) return std::nullopt;
+    throw connection_error(ErrorKind::failure, "cannot read the ledger");
+  }
+  Statement statement(raw);
   std::vector<LedgerEntry> entries;
   int rc;
   while ((rc = sqlite3_step(statement.get())) == SQLITE_ROW) {
@@ -484,6 +489,7 @@ std::optional<std::vector<LedgerEntry>> SqliteEngine::read_ledger() {
     entry.error = column_optional(row, 8);
   }
   if (rc != SQLITE_DONE) throw connection_error(ErrorKind::failure, "cannot read the ledger");
+  sort_ledger(entries);
   return entries;
 }
 
@@ -895,6 +901,11 @@ std::string SqliteEngine::schema() {
 }
 
 }  // namespace
+
+void configure_sqlite_library() {
+  // SQLITE_MISUSE once SQLite is initialised: the statistics then stay on, which is only slower.
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
 
 std::unique_ptr<Engine> make_sqlite_engine(const DatabaseUrl& url) {
   return std::make_unique<SqliteEngine>(url);

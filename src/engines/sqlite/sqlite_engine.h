@@ -10,4 +10,7 @@ namespace dbinit {
 /// Engine::open().
 std::unique_ptr<Engine> make_sqlite_engine(const DatabaseUrl& url);
 
+/// See configure_engine_libraries(); without effect once SQLite is initialised.
+void configure_sqlite_library();
+
 }  // namespace dbinit

@@ -5,6 +5,7 @@
 
 #include <gmock/gmock.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -101,6 +102,44 @@ TEST_F(MysqlCliTest, WrongPasswordExitsSixNamingTheRedactedUrlNeverThePassword) 
   EXPECT_EQ(status.exit_code, 6) << status.err;
   EXPECT_THAT(status.err + status.out, Not(HasSubstr(secret)));
   EXPECT_FALSE(db().exists());
+}
+
+TEST_F(MysqlCliTest, UserWithoutPrivilegesOnAMissingDatabaseIsToldWhatToGrant) {
+  // The server answers such a user "access denied" (1044) rather than "unknown database": `up`
+  // tries to create the database, and its refusal names the grant that is missing.
+  const std::string user = "dbinit_nopriv_" + std::to_string(::getpid());
+  const std::string password = "NoPriv-Pa55-x";
+  for (const char* host : {"%", "localhost"}) {
+    db().query("DROP USER IF EXISTS '" + user + "'@'" + host + "'");
+    db().query("CREATE USER '" + user + "'@'" + host + "' IDENTIFIED BY '" + password + "'");
+  }
+  const std::string database = url().database + "_nopriv";
+  const std::string limited = with_database(
+      with_authority(db().url(), user + ":" + password + "@" + url().hosts), database);
+  migration("0001-a.sql", "CREATE TABLE a (id INT);\n");
+
+  RunResult up = dbinit_at(limited, {"up"});
+  EXPECT_EQ(up.exit_code, 6) << up.err;
+  EXPECT_THAT(up.err, HasSubstr("cannot create database `" + database + "`"));
+  EXPECT_THAT(up.err, HasSubstr("let user '" + user + "' create it (GRANT CREATE ON `" + database));
+  EXPECT_THAT(up.err + up.out, Not(HasSubstr(password)));
+
+  // Commands that never create a database say what the server said, and why it may say it.
+  RunResult status = dbinit_at(limited, {"status"});
+  EXPECT_EQ(status.exit_code, 6) << status.err;
+  EXPECT_THAT(status.err, HasSubstr("MySQL 1044"));
+  EXPECT_THAT(status.err, HasSubstr("grant user '" + user + "' access to database `" + database +
+                                    "` (it may not exist)"));
+
+  // A bad migration file is still the error reported first.
+  migration("0002-b.sql", "-- dbinit:typo\nSELECT 1;\n");
+  RunResult bad_file = dbinit_at(limited, {"up"});
+  EXPECT_EQ(bad_file.exit_code, 2) << bad_file.err;
+  EXPECT_THAT(bad_file.err, HasSubstr("unknown directive '-- dbinit:typo'"));
+
+  for (const char* host : {"%", "localhost"}) {
+    db().query("DROP USER IF EXISTS '" + user + "'@'" + host + "'");
+  }
 }
 
 TEST_F(MysqlCliTest, UnreachablePortExitsSixWithAHint) {
