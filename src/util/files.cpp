@@ -63,7 +63,7 @@ class FileDescriptor {
 }
 
 // Reads until end of file into `out` from offset `filled`, growing as needed: for files whose size
-// fstat cannot tell (pipes, /proc).
+// fstat cannot tell (pipes, /proc) and for the rest of a file larger than one read.
 void read_to_end(int fd, std::string& out, std::size_t filled, std::string_view shown) {
   for (;;) {
     if (filled == out.size()) out.resize(std::max<std::size_t>(out.size() * 2, 64 * 1024));
