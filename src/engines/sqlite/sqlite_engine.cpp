@@ -202,6 +202,9 @@ class SqliteEngine final : public Engine {
   /// An Error of `kind` for the connection's last failure: "<what>: <sqlite message>", `where`
   /// the database file, `code` the extended result code's name.
   Error connection_error(ErrorKind kind, std::string_view what) const;
+  /// What to do about a full, failing or read-only disk under the database, from the last error
+  /// code; empty for any other error.
+  std::string storage_hint() const;
   Error lock_timeout_error(milliseconds timeout) const;
   void require_open() const;
   bool in_transaction() const { return sqlite3_get_autocommit(m_db) == 0; }
@@ -259,8 +262,33 @@ Error SqliteEngine::connection_error(ErrorKind kind, std::string_view what) cons
   }
   Error error(kind, std::move(message));
   error.where = m_path;
-  if (m_db != nullptr) error.code = sqlite_code_name(sqlite3_extended_errcode(m_db));
+  if (m_db != nullptr) {
+    error.code = sqlite_code_name(sqlite3_extended_errcode(m_db));
+    error.hint = storage_hint();
+  }
   return error;
+}
+
+std::string SqliteEngine::storage_hint() const {
+  switch (sqlite3_extended_errcode(m_db) & 0xff) {
+    case SQLITE_FULL:
+      return fmt::format(
+          "free space on the disk that holds {} (SQLite needs room for the changes and for its "
+          "rollback journal beside the file), then start again",
+          m_path);
+    case SQLITE_IOERR:
+      return fmt::format(
+          "the disk that holds {} failed a read or a write: check it (the system log says more), "
+          "then start again",
+          m_path);
+    case SQLITE_READONLY:
+      return fmt::format(
+          "make {} and its folder writable for this user (SQLite creates its journal beside the "
+          "file), then start again",
+          m_path);
+    default:
+      return {};
+  }
 }
 
 Error SqliteEngine::lock_timeout_error(milliseconds timeout) const {
@@ -714,8 +742,13 @@ void SqliteEngine::commit() {
 }
 
 void SqliteEngine::rollback() noexcept {
-  if (m_db != nullptr && in_transaction()) {
-    sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+  if (m_db != nullptr) {
+    // After an I/O error (a full disk) SQLite has often rolled back already, but only in memory:
+    // the file may still hold the transaction's pages, with the journal that undoes them. The next
+    // read plays the journal back, so that the file is as it was and the journal gone before this
+    // process ends, rather than whenever some later connection opens the database.
+    if (in_transaction()) sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_exec(m_db, "SELECT 1 FROM sqlite_master LIMIT 1", nullptr, nullptr, nullptr);
   }
   end_transaction_lock();
 }
@@ -774,6 +807,7 @@ void SqliteEngine::run_script(const Script& script, bool restoring) {
       error.where = fmt::format("{} line {}", script.source, lines.line_at(at));
       error.statement = std::string(trim_statement(text));
       error.statements_done = done;
+      error.hint = storage_hint();
       return error;
     };
 
