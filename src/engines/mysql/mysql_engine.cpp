@@ -950,6 +950,10 @@ class MysqlEngine final : public Engine {
     error.statements_done = done;
     if (code == ER_NET_PACKET_TOO_LARGE || code == CR_NET_PACKET_TOO_LARGE) {
       error.hint = packet_hint();
+    } else if (code == ER_RECORD_FILE_FULL || code == ER_DISK_FULL) {
+      error.hint =
+          "the server's disk (or the table's size limit) is full: free space on the volume that "
+          "holds its data directory, then start again";
     } else if (code == CR_SERVER_LOST || code == CR_SERVER_GONE_ERROR) {
       error.detail = "the connection to the server was lost during the statement";
       if (statement.text.size() > 1024 * 1024) error.hint = packet_hint();

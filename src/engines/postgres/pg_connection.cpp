@@ -161,10 +161,27 @@ PgResult PgConnection::exec(std::string_view sql,
   error.where = where;
   if (std::string state = pg_error_field(result.get(), PG_DIAG_SQLSTATE); !state.empty()) {
     error.code = "SQLSTATE " + state;
+    error.hint = pg_resource_hint(state);
   }
   error.detail = pg_error_field(result.get(), PG_DIAG_MESSAGE_DETAIL);
   error.statement = text;
   throw error;
+}
+
+std::string pg_resource_hint(std::string_view sqlstate) {
+  if (sqlstate == "53100") {
+    return "the server's disk is full: free space on the volume that holds its data directory "
+           "(or the tablespace being written), then start again";
+  }
+  if (sqlstate == "53200") {
+    return "the server ran out of memory: give it more, or lower work_mem and "
+           "maintenance_work_mem for the migration (SET in the file), then start again";
+  }
+  if (sqlstate == "53300") {
+    return "the server has no free connection slots: close idle sessions or raise "
+           "max_connections, then start again";
+  }
+  return {};
 }
 
 std::string pg_clean_message(std::string_view message) {

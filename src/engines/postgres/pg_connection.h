@@ -77,6 +77,10 @@ class PgConnection {
 /// went away): libpq's text, passwords redacted, lines joined.
 std::string pg_clean_message(std::string_view message);
 
+/// What to do about an error of SQLSTATE class 53 (insufficient resources: a full disk, memory,
+/// connection slots); empty for any other state.
+std::string pg_resource_hint(std::string_view sqlstate);
+
 /// A field of an error result, or empty.
 std::string pg_error_field(const PGresult* result, int field);
 

@@ -778,6 +778,7 @@ Error PostgresEngine::sql_error(const PGresult* result, const Script& script, st
   }
   Error error(ErrorKind::failure, message);
   if (!state.empty()) error.code = "SQLSTATE " + state;
+  error.hint = pg_resource_hint(state);
 
   // The failing statement: the one holding the error position when the server reports one, else
   // the one after those that completed.

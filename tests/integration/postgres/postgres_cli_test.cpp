@@ -4,6 +4,7 @@
 // through PgBouncer in transaction pooling mode.
 
 #include <gmock/gmock.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -221,6 +222,51 @@ TEST_F(PostgresCliTest, SocketUrlsConnectThroughTheUnixSocket) {
 }
 
 // --- Creating the database ---------------------------------------------------------------------
+
+TEST_F(PostgresCliTest, DiskFullOnTheServerRollsTheRunBackAndSaysToFreeSpace) {
+  // A tablespace on a 1 MiB tmpfs: writing a table there fails with disk_full (53100) while the
+  // server's own files and WAL stay on its disk, as when a data volume fills up.
+  TempDir dir;
+  fs::permissions(dir.path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                  fs::perms::others_read | fs::perms::others_exec);
+  const fs::path small = dir.path() / "small";
+  fs::create_directory(small);
+  struct stat data {};
+  ASSERT_EQ(::stat(db().query("SHOW data_directory").at(0).at(0).c_str(), &data), 0);
+  RunResult mounted = run_program({"mount", "-t", "tmpfs", "-o",
+                                   "size=1m,mode=0700,uid=" + std::to_string(data.st_uid), "tmpfs",
+                                   small.string()});
+  ASSERT_EQ(mounted.exit_code, 0) << "mounting a tmpfs needs root: " << mounted.err;
+  struct Unmount {
+    fs::path path;
+    ~Unmount() { run_program({"umount", "-l", path.string()}); }
+  } unmount{small};
+  const std::string tablespace = "dbinit_small_" + std::to_string(::getpid());
+  db().query("CREATE TABLESPACE " + tablespace + " LOCATION '" + small.string() + "'");
+
+  migration("0001-a.sql", "CREATE TABLE a (id INT);\n");
+  migration("0002-big.sql", "CREATE TABLE big (id INT, payload TEXT) TABLESPACE " + tablespace +
+                                ";\nINSERT INTO big SELECT g, repeat(md5(g::text), 40)\n"
+                                "  FROM generate_series(1, 20000) AS g;\n");
+  RunResult full = dbinit_at(db().url(), {"up"});
+  EXPECT_EQ(full.exit_code, 1) << full.err;
+  EXPECT_THAT(full.err, HasSubstr("SQLSTATE 53100"));
+  EXPECT_THAT(full.err, HasSubstr("0002-big.sql line 2"));
+  EXPECT_THAT(full.err, HasSubstr("nothing was changed (the run was rolled back)"));
+  EXPECT_THAT(full.err, HasSubstr("the server's disk is full: free space on the volume"));
+  // One transaction: not even 0001 stayed.
+  EXPECT_EQ(db().query("SELECT count(*) FROM pg_tables WHERE tablename IN ('a', 'big')"),
+            (Rows{{"0"}}));
+
+  // With room again, the next start applies both.
+  RunResult grown = run_program({"mount", "-o", "remount,size=64m", small.string()});
+  ASSERT_EQ(grown.exit_code, 0) << grown.err;
+  RunResult again = dbinit_at(db().url(), {"up"});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(db().query("SELECT count(*) FROM big"), (Rows{{"20000"}}));
+  db().query("DROP TABLE big");
+  db().query("DROP TABLESPACE " + tablespace);
+}
 
 TEST_F(PostgresCliTest, RoleWithoutCreatedbIsToldWhichPrivilegeIsMissing) {
   const std::string role = "dbinit_test_app_" + std::to_string(getpid());
