@@ -169,8 +169,12 @@ class UpRun {
   void restore_init();
   void apply_in_transaction(const Migration& migration);
   void apply_guarded(const Migration& migration);
+  LedgerEntry ledger_entry(const Migration& migration, LedgerState state, std::int64_t duration_ms,
+                           std::optional<std::string> error) const;
   void record(const Migration& migration, LedgerState state, std::int64_t duration_ms,
               std::optional<std::string> error);
+  // Writes the ledger rows of the migrations applied in the open transaction, then commits it.
+  void commit();
   void finish_applied(const Migration& migration, Clock::time_point start);
   std::string committed_state() const;
 
@@ -192,6 +196,10 @@ class UpRun {
   bool m_seeds_withheld = false;
   // --dry-run with --clean: plan as if the database had been dropped.
   bool m_pretend_dropped = false;
+  // Ledger rows of the migrations applied in the open transaction: written together just before
+  // it commits (Engine::record_all, one statement for many on a server, where a row per
+  // migration cost a round trip each).
+  std::vector<LedgerEntry> m_unrecorded;
   // The ledger load_and_connect read, used by the first load_state().
   std::optional<std::vector<LedgerEntry>> m_read_ledger;
   bool m_ledger_read = false;
@@ -238,8 +246,8 @@ void UpRun::check_applied(const Status& status, bool under_lock) const {
   }
 }
 
-void UpRun::record(const Migration& migration, LedgerState state, std::int64_t duration_ms,
-                   std::optional<std::string> error) {
+LedgerEntry UpRun::ledger_entry(const Migration& migration, LedgerState state,
+                                std::int64_t duration_ms, std::optional<std::string> error) const {
   LedgerEntry entry;
   entry.version = migration.version.str();
   entry.name = migration.name;
@@ -250,7 +258,18 @@ void UpRun::record(const Migration& migration, LedgerState state, std::int64_t d
   entry.applied_by = m_project.applied_by;
   entry.down_sql = migration.down_sql;
   entry.error = std::move(error);
-  m_engine->record(entry);
+  return entry;
+}
+
+void UpRun::record(const Migration& migration, LedgerState state, std::int64_t duration_ms,
+                   std::optional<std::string> error) {
+  m_engine->record(ledger_entry(migration, state, duration_ms, std::move(error)));
+}
+
+void UpRun::commit() {
+  m_engine->record_all(m_unrecorded);
+  m_unrecorded.clear();
+  m_engine->commit();
 }
 
 void UpRun::finish_applied(const Migration& migration, Clock::time_point start) {
@@ -280,7 +299,8 @@ std::string UpRun::committed_state() const {
 void UpRun::apply_in_transaction(const Migration& migration) {
   const Clock::time_point start = Clock::now();
   m_engine->execute(Script{migration.up_sql, migration.display, migration.up_line});
-  record(migration, LedgerState::applied, elapsed_ms(start), std::nullopt);
+  m_unrecorded.push_back(
+      ledger_entry(migration, LedgerState::applied, elapsed_ms(start), std::nullopt));
   finish_applied(migration, start);
 }
 
@@ -342,7 +362,7 @@ void UpRun::run_in_steps() {
     group_first = m_result.applied.size();
   };
   auto close_group = [&] {
-    if (open) m_engine->commit();
+    if (open) commit();
     open = false;
   };
   try {
@@ -376,6 +396,7 @@ void UpRun::run_in_steps() {
     close_group();
     record_environment();
   } catch (Error& error) {
+    m_unrecorded.clear();
     if (open) {
       m_engine->rollback();
       m_result.applied.resize(group_first);
@@ -653,7 +674,7 @@ UpResult UpRun::run_unguarded() {
       apply_seeds();
       record_environment();
       locked = false;  // the commit ends the transaction that holds the lock
-      m_engine->commit();
+      commit();
     } else {
       run_in_steps();
       apply_seeds_in_steps();
@@ -661,6 +682,7 @@ UpResult UpRun::run_unguarded() {
       m_engine->unlock();
     }
   } catch (Error& error) {
+    m_unrecorded.clear();
     if (one_transaction) {
       if (locked) m_engine->rollback();
       m_result.applied.clear();

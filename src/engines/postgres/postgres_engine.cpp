@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <span>
 
 #include <fmt/format.h>
@@ -206,6 +207,7 @@ class PostgresEngine final : public Engine {
   std::optional<std::vector<LedgerEntry>> read_ledger() override;
   void ensure_ledger() override;
   void record(const LedgerEntry& entry) override;
+  void record_all(std::span<const LedgerEntry> entries) override;
   void remove(std::string_view version) override;
   std::optional<std::string> meta(std::string_view key) override;
   void set_meta(std::string_view key, std::string_view value) override;
@@ -510,17 +512,45 @@ void PostgresEngine::ensure_ledger() {
 }
 
 void PostgresEngine::record(const LedgerEntry& entry) {
-  conn().exec(
-      "INSERT INTO dbinit_migrations (version, name, checksum, state, applied_at, duration_ms, "
-      "applied_by, down_sql, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
-      "ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum = EXCLUDED.checksum, "
-      "state = EXCLUDED.state, applied_at = EXCLUDED.applied_at, "
-      "duration_ms = EXCLUDED.duration_ms, applied_by = EXCLUDED.applied_by, "
-      "down_sql = EXCLUDED.down_sql, error = EXCLUDED.error",
-      {entry.version, entry.name, entry.checksum, std::string(to_string(entry.state)),
-       entry.applied_at, std::to_string(entry.duration_ms), entry.applied_by, entry.down_sql,
-       entry.error},
-      fmt::format("recording migration {} in the ledger failed", entry.version), m_where);
+  record_all(std::span<const LedgerEntry>(&entry, 1));
+}
+
+void PostgresEngine::record_all(std::span<const LedgerEntry> entries) {
+  // One statement per chunk of rows: a thousand migrations applied in one transaction cost a
+  // couple of round trips for the ledger rather than a thousand.
+  constexpr std::size_t k_columns = 9;
+  constexpr std::size_t k_rows = 500;  // 4,500 parameters, under the protocol's 65,535
+  for (std::size_t first = 0; first < entries.size(); first += k_rows) {
+    const std::size_t last = std::min(first + k_rows, entries.size());
+    std::string sql =
+        "INSERT INTO dbinit_migrations (version, name, checksum, state, applied_at, duration_ms, "
+        "applied_by, down_sql, error) VALUES ";
+    std::vector<std::optional<std::string>> params;
+    params.reserve((last - first) * k_columns);
+    for (std::size_t i = first; i < last; ++i) {
+      const LedgerEntry& entry = entries[i];
+      const std::size_t n = params.size();
+      fmt::format_to(std::back_inserter(sql), "{}(${},${},${},${},${},${},${},${},${})",
+                     i == first ? "" : ", ", n + 1, n + 2, n + 3, n + 4, n + 5, n + 6, n + 7, n + 8,
+                     n + 9);
+      params.insert(params.end(),
+                    {entry.version, entry.name, entry.checksum, std::string(to_string(entry.state)),
+                     entry.applied_at, std::to_string(entry.duration_ms), entry.applied_by,
+                     entry.down_sql, entry.error});
+    }
+    sql +=
+        " ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum = EXCLUDED.checksum, "
+        "state = EXCLUDED.state, applied_at = EXCLUDED.applied_at, "
+        "duration_ms = EXCLUDED.duration_ms, applied_by = EXCLUDED.applied_by, "
+        "down_sql = EXCLUDED.down_sql, error = EXCLUDED.error";
+    conn().exec(
+        sql, params,
+        last - first == 1
+            ? fmt::format("recording migration {} in the ledger failed", entries[first].version)
+            : fmt::format("recording migrations {} to {} in the ledger failed",
+                          entries[first].version, entries[last - 1].version),
+        m_where);
+  }
 }
 
 void PostgresEngine::remove(std::string_view version) {
