@@ -268,6 +268,30 @@ TEST_F(PostgresCliTest, DiskFullOnTheServerRollsTheRunBackAndSaysToFreeSpace) {
   db().query("DROP TABLESPACE " + tablespace);
 }
 
+TEST_F(PostgresCliTest, LedgerRowsRefusedAtTheCommitRollTheWholeRunBack) {
+  // The ledger rows of a run are written together just before it commits: a migration that makes
+  // the ledger refuse one of them fails the run there, and nothing of it stays.
+  migration("0001-a.sql", "CREATE TABLE a (id INT);\n");
+  migration("0002-guard.sql",
+            "CREATE FUNCTION refuse_three() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+            "BEGIN\n"
+            "  IF NEW.version = '3' THEN RAISE EXCEPTION 'version 3 refused'; END IF;\n"
+            "  RETURN NEW;\n"
+            "END $$;\n"
+            "CREATE TRIGGER refuse_three BEFORE INSERT ON dbinit_migrations\n"
+            "  FOR EACH ROW EXECUTE FUNCTION refuse_three();\n");
+  migration("0003-c.sql", "CREATE TABLE c (id INT);\n");
+
+  RunResult result = dbinit_at(db().url(), {"up"});
+  EXPECT_EQ(result.exit_code, 1) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("recording migrations 1 to 3 in the ledger failed"));
+  EXPECT_THAT(result.err, HasSubstr("version 3 refused"));
+  EXPECT_THAT(result.err, HasSubstr("nothing was changed (the run was rolled back)"));
+  EXPECT_EQ(db().query("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND "
+                       "tablename IN ('a', 'c', 'dbinit_migrations')"),
+            (Rows{{"0"}}));
+}
+
 TEST_F(PostgresCliTest, RoleWithoutCreatedbIsToldWhichPrivilegeIsMissing) {
   const std::string role = "dbinit_test_app_" + std::to_string(getpid());
   const std::string password = "App-Secret-Pw-5";
