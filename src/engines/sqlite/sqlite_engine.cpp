@@ -283,8 +283,8 @@ std::string SqliteEngine::storage_hint() const {
           m_path);
     case SQLITE_READONLY:
       return fmt::format(
-          "make {} and its folder writable for this user (SQLite creates its journal beside the "
-          "file), then start again",
+          "make {} and its folder writable (by this user, on a file system mounted read-write: "
+          "SQLite creates its journal beside the file), then start again",
           m_path);
     default:
       return {};
