@@ -563,6 +563,15 @@ UpResult UpRun::run() {
     if (m_result.dropped) {
       error.state = "the old database was dropped, then " +
                     (error.state.empty() ? std::string("nothing was created") : error.state);
+    } else if (m_result.created) {
+      // The database this run created stays: "nothing was changed" would not be the whole story.
+      constexpr std::string_view k_nothing = "nothing was changed";
+      if (error.state.empty() || std::string_view(error.state).starts_with(k_nothing)) {
+        error.state = "the database was created and is still empty" +
+                      error.state.substr(std::min(error.state.size(), k_nothing.size()));
+      } else {
+        error.state = "the database was created, then " + error.state;
+      }
     }
     throw;
   }
