@@ -6,6 +6,7 @@
 
 #include "core/schema_diff.h"
 #include "core/scratch.h"
+#include "core/session.h"
 #include "util/error.h"
 
 namespace dbinit {
@@ -157,38 +158,36 @@ BaselineResult run_baseline(const Project& project, const BaselineOptions& optio
   // Under the migration lock; the rows in one transaction (MySQL: the ledger's CREATE TABLE
   // commits implicitly, so it comes first, and the rows follow in a transaction of their own).
   const bool transactional = engine->transactional_ddl();
-  bool locked = false;
-  bool open = false;
+  SessionOptions session_options;
+  session_options.scope = transactional ? LockScope::transaction : LockScope::session;
+  session_options.lock_timeout = options.lock_timeout;
+  session_options.undone = "nothing was recorded";
+  session_options.nothing = "nothing was recorded";
+  session_options.connect = options.connect;
   try {
-    if (transactional) {
-      engine->begin_locked(options.lock_timeout);
-      open = true;
-    } else {
-      engine->lock(options.lock_timeout);
-    }
-    locked = true;
+    Session session(*engine, project, session_options, reporter);
     check_adoptable(project, *engine);
-    engine->ensure_ledger();
-    if (!transactional) {
-      engine->begin();
-      open = true;
-    }
-    result.recorded =
+    std::vector<Step> steps(2);
+    steps[0].kind = StepKind::ledger;
+    steps[0].label = "the ledger";
+    // MySQL: CREATE TABLE commits at once; it runs in autocommit, as it cannot be undone.
+    steps[0].no_transaction = !transactional;
+    steps[0].run = [](Engine& on, Step&) { on.ensure_ledger(); };
+    steps[1].kind = StepKind::other;
+    steps[1].label = fmt::format("the baseline up to version {}", version.str());
+    steps[1].rows =
         baseline_entries(files.migrations, version, utc_now_iso8601(), project.applied_by);
-    for (const LedgerEntry& entry : result.recorded) engine->record(entry);
-    if (!project.environment.empty()) engine->set_meta(k_meta_environment, project.environment);
-    open = false;
-    if (transactional) locked = false;  // the commit ends the transaction that holds the lock
-    engine->commit();
-    if (locked) {
-      locked = false;
-      engine->unlock();
-    }
+    steps[1].run = [&project](Engine& on, Step&) {
+      if (!project.environment.empty()) on.set_meta(k_meta_environment, project.environment);
+    };
+    result.recorded = steps[1].rows;
+    session.run(steps);
+    session.finish();
   } catch (Error& error) {
-    if (open) engine->rollback();
-    if (locked && !transactional) engine->unlock();
     result.recorded.clear();
-    if (error.state.empty()) error.state = "nothing was recorded";
+    if (error.state.empty() || error.state == "nothing was changed (nothing was recorded)") {
+      error.state = "nothing was recorded";
+    }
     if (error.hint.empty() && error.kind() == ErrorKind::lock_timeout) {
       error.hint = "another dbinit is migrating this database; wait for it or raise --lock-timeout";
     }

@@ -136,10 +136,7 @@ class DownRun {
   // Reads the ledger and plans; false when there is no ledger.
   bool load_and_plan();
   void confirm_if_production();
-  void roll_back(const DownStep& step);
-  void roll_back_guarded(const DownStep& step);
-  void run_in_steps();
-  std::string committed_state() const;
+  Step rollback_step(const DownStep& step);
 
   const Project& m_project;
   const DownOptions& m_options;
@@ -186,117 +183,40 @@ void DownRun::confirm_if_production() {
   throw error;
 }
 
-std::string DownRun::committed_state() const {
-  if (m_result.rolled_back.empty()) return "nothing was changed";
-  return fmt::format(
-      "{} was rolled back and committed",
-      m_result.rolled_back.size() == 1
-          ? m_result.rolled_back.front().name
-          : fmt::format("{} migrations ({} to {})", m_result.rolled_back.size(),
-                        m_result.rolled_back.front().name, m_result.rolled_back.back().name));
-}
-
-// Runs the down SQL and removes the ledger row, in whatever transaction is open.
-void DownRun::roll_back(const DownStep& step) {
-  const Clock::time_point start = Clock::now();
-  m_engine->execute(Script{step.sql, step.source, step.first_line});
-  m_engine->remove(step.version.str());
-  const std::int64_t ms = elapsed_ms(start);
-  m_result.rolled_back.push_back({step.version.str(), step.name, ms, step.from_ledger});
-  m_reporter.note(fmt::format("rolled back {} ({} ms{})", step.name, ms,
-                              step.from_ledger ? ", down SQL from the ledger" : ""));
-}
-
-// A rollback that cannot be undone if it fails half-way: the ledger row says `failed` / "rollback
-// in progress" before its first statement runs and is removed only after the last one.
-void DownRun::roll_back_guarded(const DownStep& step) {
-  LedgerEntry entry = *step.entry;
-  entry.state = LedgerState::failed;
-  entry.error =
-      fmt::format("rollback in progress since {} ({}); if no dbinit is running, it was interrupted",
-                  utc_now_iso8601(), m_project.applied_by);
-  m_engine->record(entry);
-  try {
-    roll_back(step);
-  } catch (Error& error) {
-    entry.error = fmt::format("rollback failed: {}{} after {} completed statement{}",
-                              error.where.empty() ? "" : error.where + ": ", error.message(),
-                              error.statements_done, error.statements_done == 1 ? "" : "s");
-    try {
-      m_engine->record(entry);
-    } catch (const Error&) {
-      // The "in progress" row stays; it still blocks later runs, which is what matters.
-    }
-    error.state = fmt::format(
-        "{}; the rollback of {} ran outside a transaction and is recorded as failed after {} of "
-        "its statements completed",
-        committed_state(), step.name, error.statements_done);
-    error.hint = fmt::format(
+// Runs the down SQL; the session removes the ledger row in the same transaction (or, for a step
+// that cannot be rolled back, once it completed, after a `failed` "rollback in progress" row).
+Step DownRun::rollback_step(const DownStep& step) {
+  const Script script{step.sql, step.source, step.first_line};
+  Step out;
+  out.kind = StepKind::rollback;
+  out.label = step.name;
+  out.no_transaction = step.directives.no_transaction;
+  out.foreign_keys_off = step.directives.foreign_keys_off;
+  out.rolls_back = !out.no_transaction && m_engine->rolls_back(script);
+  out.removes = {step.version.str()};
+  out.hint = "fix the down section of the migration and start again";
+  if (!out.rolls_back) {
+    LedgerEntry mark = *step.entry;
+    mark.state = LedgerState::failed;
+    mark.error = fmt::format(
+        "rollback in progress since {} ({}); if no dbinit is running, it was interrupted",
+        utc_now_iso8601(), m_project.applied_by);
+    out.mark = std::move(mark);
+    out.mark_prefix = "rollback failed: ";
+    out.repair_hint = fmt::format(
         "look at what those statements changed and finish the rollback by hand, then run `dbinit "
         "repair --forget-failed {0}`; or undo them and run `dbinit repair --mark-applied {0}`",
         step.version.str());
-    throw;
   }
-}
-
-// Several transactions: one per migration with `--transaction each`, and a step of its own for
-// every down that needs one (no-transaction, foreign keys off) or that the engine cannot roll
-// back (MySQL DDL). Runs under the session lock.
-void DownRun::run_in_steps() {
-  const bool transactional = m_engine->transactional_ddl();
-  bool open = false;
-  std::size_t group_first = 0;
-  bool foreign_keys_off = false;
-  auto open_group = [&] {
-    m_engine->begin();
-    open = true;
-    group_first = m_result.rolled_back.size();
+  out.run = [this, &step, script](Engine& engine, Step&) {
+    const Clock::time_point start = Clock::now();
+    engine.execute(script);
+    const std::int64_t ms = elapsed_ms(start);
+    m_result.rolled_back.push_back({step.version.str(), step.name, ms, step.from_ledger});
+    m_reporter.note(fmt::format("rolled back {} ({} ms{})", step.name, ms,
+                                step.from_ledger ? ", down SQL from the ledger" : ""));
   };
-  auto close_group = [&] {
-    if (open) m_engine->commit();
-    open = false;
-  };
-  try {
-    for (const DownStep& step : m_plan.steps) {
-      const Script script{step.sql, step.source, step.first_line};
-      if (transactional && !needs_own_step(step)) {
-        if (m_options.transaction == TransactionMode::each) close_group();
-        if (!open) open_group();
-        roll_back(step);
-        continue;
-      }
-      close_group();
-      if (step.directives.foreign_keys_off && !step.directives.no_transaction && transactional) {
-        m_engine->set_foreign_keys(false);
-        foreign_keys_off = true;
-        open_group();
-        roll_back(step);
-        m_engine->check_foreign_keys();
-        close_group();
-        m_engine->set_foreign_keys(true);
-        foreign_keys_off = false;
-      } else if (!step.directives.no_transaction && m_engine->rolls_back(script)) {
-        open_group();
-        roll_back(step);
-        close_group();
-      } else {
-        roll_back_guarded(step);
-      }
-    }
-    close_group();
-  } catch (Error& error) {
-    if (open) {
-      m_engine->rollback();
-      m_result.rolled_back.resize(group_first);
-    }
-    if (foreign_keys_off) m_engine->set_foreign_keys(true);
-    if (error.state.empty()) {
-      error.state = m_result.rolled_back.empty()
-                        ? "nothing was changed (the failing step was rolled back)"
-                        : committed_state() + "; the failing step was rolled back";
-    }
-    throw;
-  }
+  return out;
 }
 
 DownResult DownRun::run() {
@@ -334,14 +254,14 @@ DownResult DownRun::run() {
   const bool one_transaction =
       m_engine->transactional_ddl() && m_options.transaction == TransactionMode::all &&
       std::none_of(m_plan.steps.begin(), m_plan.steps.end(), needs_own_step);
-  bool locked = false;
   try {
-    if (one_transaction) {
-      m_engine->begin_locked(m_options.lock_timeout);
-    } else {
-      m_engine->lock(m_options.lock_timeout);
-    }
-    locked = true;
+    SessionOptions session_options;
+    session_options.scope = one_transaction ? LockScope::transaction : LockScope::session;
+    session_options.lock_timeout = m_options.lock_timeout;
+    session_options.grouping = m_options.transaction;
+    session_options.undone = "the rollback was undone";
+    session_options.connect = m_options.connect;
+    Session session(*m_engine, m_project, session_options, m_reporter);
     // Another process may have changed the ledger while we planned (or the user read the prompt).
     load_and_plan();
     std::vector<std::string> now;
@@ -350,6 +270,7 @@ DownResult DownRun::run() {
       Error error(ErrorKind::failure,
                   "the ledger changed while this rollback waited for the migration lock");
       error.where = m_result.url;
+      error.state = "nothing was changed";
       error.hint = "run `dbinit status`, then `dbinit down` again";
       throw error;
     }
@@ -359,31 +280,20 @@ DownResult DownRun::run() {
                                       ? std::string("1 migration is")
                                       : fmt::format("{} migrations are", m_plan.steps.size())));
     }
-    if (one_transaction) {
-      for (const DownStep& step : m_plan.steps) roll_back(step);
-      locked = false;  // the commit ends the transaction that holds the lock
-      m_engine->commit();
-    } else {
-      run_in_steps();
-      locked = false;
-      m_engine->unlock();
-    }
+    std::vector<Step> steps;
+    for (const DownStep& step : m_plan.steps) steps.push_back(rollback_step(step));
+    session.run(steps);
+    session.finish();
   } catch (Error& error) {
-    if (one_transaction) {
-      if (locked) m_engine->rollback();
-      m_result.rolled_back.clear();
-      if (error.kind() != ErrorKind::lock_timeout) {
-        error.state = "nothing was changed (the rollback was undone)";
-      }
-    } else if (locked) {
-      m_engine->unlock();
-    }
+    if (one_transaction) m_result.rolled_back.clear();
     if (error.where.empty()) error.where = m_result.url;
     if (error.state.empty()) error.state = "nothing was changed";
     if (error.hint.empty()) {
       error.hint = error.kind() == ErrorKind::lock_timeout
                        ? "another dbinit is migrating this database; wait for it or raise "
                          "--lock-timeout"
+                   : error.kind() == ErrorKind::unreachable
+                       ? "the server went away; start again once it is back"
                        : "fix the down section of the migration and start again";
     }
     throw;

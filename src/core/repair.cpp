@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "core/session.h"
 #include "util/error.h"
 
 namespace dbinit {
@@ -102,14 +103,13 @@ std::vector<std::string> run_repair(const Project& project, const RepairOptions&
   }
 
   // Every change happens under the migration lock, in one transaction where the engine allows.
-  const bool transactional = engine->transactional_ddl();
-  if (transactional) {
-    engine->begin_locked(options.lock_timeout);
-  } else {
-    engine->lock(options.lock_timeout);
-  }
+  SessionOptions session_options;
+  session_options.scope = engine->transactional_ddl() ? LockScope::transaction : LockScope::session;
+  session_options.lock_timeout = options.lock_timeout;
+  session_options.connect = options.connect;
   std::vector<std::string> done;
-  try {
+  {
+    Session session(*engine, project, session_options, reporter);
     std::optional<std::vector<LedgerEntry>> ledger = engine->read_ledger();
     if (!ledger) {
       throw repair_error(project, "the database has no dbinit ledger",
@@ -118,7 +118,10 @@ std::vector<std::string> run_repair(const Project& project, const RepairOptions&
     const Status status = compute_status(files.migrations, *ledger);
     // Everything is checked before anything is written, so that a bad argument changes nothing
     // even on engines without transactions.
-    std::vector<std::function<void()>> writes;
+    Step step;
+    step.kind = StepKind::other;
+    step.label = "the repair";
+    std::vector<std::function<void(Engine&)>> writes;
 
     for (const Version& version : options.accept_checksum) {
       const StatusRow* row = find_row(status, version);
@@ -149,11 +152,11 @@ std::vector<std::string> run_repair(const Project& project, const RepairOptions&
       if (std::optional<std::string> earlier = engine->meta(key); earlier && !earlier->empty()) {
         history = *earlier + "\n" + history;
       }
-      writes.push_back([&engine, entry, key, history] {
-        engine->ensure_ledger();
-        engine->record(entry);
-        engine->set_meta(key, history);
+      writes.push_back([key, history](Engine& on) {
+        on.ensure_ledger();
+        on.set_meta(key, history);
       });
+      step.rows.push_back(entry);
       done.push_back(fmt::format("accepted the new checksum of {} ({} was {})", row->name(),
                                  entry.checksum, row->entry->checksum));
     }
@@ -165,7 +168,7 @@ std::vector<std::string> run_repair(const Project& project, const RepairOptions&
             fmt::format("--forget-failed {}: no failed migration has that version", version.str()),
             "run `dbinit status` to see which migration failed");
       }
-      writes.push_back([&engine, v = row->entry->version] { engine->remove(v); });
+      step.removes.push_back(row->entry->version);
       done.push_back(
           fmt::format("forgot the failed run of {}; `dbinit up` runs it again", row->name()));
     }
@@ -179,25 +182,14 @@ std::vector<std::string> run_repair(const Project& project, const RepairOptions&
                                        version.str()),
                            "run `dbinit status` to see the versions and their states");
       }
-      writes.push_back(
-          [&engine, entry = entry_for(*row->migration, project, LedgerState::applied)] {
-            engine->record(entry);
-          });
+      step.rows.push_back(entry_for(*row->migration, project, LedgerState::applied));
       done.push_back(fmt::format("recorded {} as applied without running it", row->name()));
     }
-    for (const auto& write : writes) write();
-    if (transactional) {
-      engine->commit();
-    } else {
-      engine->unlock();
-    }
-  } catch (Error&) {
-    if (transactional) {
-      engine->rollback();
-    } else {
-      engine->unlock();
-    }
-    throw;
+    step.run = [&writes](Engine& on, Step&) {
+      for (const auto& write : writes) write(on);
+    };
+    session.run(std::span(&step, 1));
+    session.finish();
   }
   return done;
 }

@@ -19,15 +19,6 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-std::string utc_now_iso8601() {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buffer;
-}
-
 namespace {
 
 std::string format_duration(milliseconds d) {
@@ -36,100 +27,6 @@ std::string format_duration(milliseconds d) {
 }
 
 }  // namespace
-
-std::pair<std::unique_ptr<Engine>, OpenResult> connect(const Project& project, bool create,
-                                                       const ConnectOptions& options,
-                                                       Reporter& reporter) {
-  std::unique_ptr<Engine> engine = make_engine(project.url);
-  const Clock::time_point start = Clock::now();
-  Clock::time_point last_note = start;
-  milliseconds backoff{100};
-  while (true) {
-    try {
-      OpenResult result = engine->open(create);
-      return {std::move(engine), result};
-    } catch (Error& error) {
-      if (error.kind() != ErrorKind::unreachable) throw;
-      const milliseconds waited = std::chrono::duration_cast<milliseconds>(Clock::now() - start);
-      if (waited >= options.wait) {
-        if (error.where.empty()) error.where = project.url.redacted();
-        if (error.state.empty()) error.state = "nothing was changed";
-        if (options.wait.count() > 0) {
-          // The engine's hint suggests --wait; it was given, so say how long was waited instead.
-          error.hint = fmt::format(
-              "the server did not accept connections within {}; check that it is running and "
-              "reachable, or wait longer with --wait",
-              format_duration(options.wait));
-        } else if (error.hint.empty()) {
-          error.hint =
-              "check that the server is running and reachable, or use --wait 30s to wait "
-              "for it";
-        }
-        throw;
-      }
-      if (Clock::now() - last_note >= std::chrono::seconds(5) || last_note == start) {
-        reporter.note(fmt::format("waiting for {}: {}", project.url.redacted(), error.message()));
-        last_note = Clock::now();
-      }
-      if (options.between_attempts) options.between_attempts();
-      std::this_thread::sleep_for(std::min(backoff, options.wait - waited));
-      backoff = std::min(backoff * 2, milliseconds(2000));
-    }
-  }
-}
-
-Connected load_and_connect(const Project& project, bool create, const ConnectOptions& options,
-                           Reporter& reporter) {
-  // The files are read on a second thread while this one connects and reads the ledger, then this
-  // one shares what is left: on a start with nothing to do, the two are most of the work.
-  MigrationLoader loader(project.migrations_dir, project.url.engine,
-                         project.migrations_dir.string());
-  std::thread background([&loader] { loader.work(); });
-  std::optional<MigrationSet> files;
-  // Rethrows the loader's error, if any.
-  auto take_files = [&] {
-    if (files) return;
-    loader.work();
-    if (background.joinable()) background.join();
-    files = loader.take();
-  };
-  struct JoinOnExit {
-    std::thread& thread;
-    ~JoinOnExit() {
-      if (thread.joinable()) thread.join();
-    }
-  } join_on_exit{background};
-
-  Connected connected;
-  ConnectOptions first = options;
-  // While waiting for a server, the files are checked first: a bad one is the error to report.
-  first.between_attempts = [&] {
-    take_files();
-    if (options.between_attempts) options.between_attempts();
-  };
-  bool denied = false;
-  try {
-    std::tie(connected.engine, connected.opened) = connect(project, false, first, reporter);
-    if (connected.opened != OpenResult::missing) connected.ledger = connected.engine->read_ledger();
-  } catch (const Error& error) {
-    take_files();  // a bad file is the error to report
-    // MySQL tells a user without privileges on a database that does not exist "access denied";
-    // creating it may still be allowed.
-    if (!create || error.kind() != ErrorKind::auth) throw;
-    denied = true;
-  } catch (...) {
-    take_files();
-    throw;
-  }
-  take_files();
-  if (denied) {
-    std::tie(connected.engine, connected.opened) = connect(project, true, options, reporter);
-  } else if (connected.opened == OpenResult::missing && create) {
-    connected.opened = connected.engine->open(true);
-  }
-  connected.files = std::move(*files);
-  return connected;
-}
 
 std::vector<fs::path> find_init_dump(const fs::path& init_path) {
   std::error_code ec;
@@ -156,27 +53,17 @@ class UpRun {
   UpResult run_unguarded();
   void load_state(bool under_lock);
   void replan(bool under_lock);
-  void restore_init_and_replan(bool one_transaction);
+  // Restores the init dump into the empty database, then re-plans.
+  void restore_init_and_replan(Session& session);
   // `reset` / `up --clean`: the guard, then the drop (or, with --dry-run, what it would do).
   void clean_database();
-  void apply_seeds();
-  // Seeds after a run split into steps: their own transaction, under the session lock.
-  void apply_seeds_in_steps();
   // Verifies applied migrations against their files; throws drift / failed errors.
   void check_applied(const Status& status, bool under_lock) const;
-  void run_in_steps();
-  void record_environment();
-  void restore_init();
-  void apply_in_transaction(const Migration& migration);
-  void apply_guarded(const Migration& migration);
   LedgerEntry ledger_entry(const Migration& migration, LedgerState state, std::int64_t duration_ms,
                            std::optional<std::string> error) const;
-  void record(const Migration& migration, LedgerState state, std::int64_t duration_ms,
-              std::optional<std::string> error);
-  // Writes the ledger rows of the migrations applied in the open transaction, then commits it.
-  void commit();
-  void finish_applied(const Migration& migration, Clock::time_point start);
-  std::string committed_state() const;
+  // The steps of the plan: the migrations, the seeds and the recorded environment.
+  std::vector<Step> plan_steps();
+  Step migration_step(const Migration& migration);
 
   const Project& m_project;
   const UpOptions& m_options;
@@ -196,14 +83,9 @@ class UpRun {
   bool m_seeds_withheld = false;
   // --dry-run with --clean: plan as if the database had been dropped.
   bool m_pretend_dropped = false;
-  // Ledger rows of the migrations applied in the open transaction: written together just before
-  // it commits (Engine::record_all, one statement for many on a server, where a row per
-  // migration cost a round trip each).
-  std::vector<LedgerEntry> m_unrecorded;
   // The ledger load_and_connect read, used by the first load_state().
   std::optional<std::vector<LedgerEntry>> m_read_ledger;
   bool m_ledger_read = false;
-  std::vector<const Migration*> m_plan;
   UpResult m_result;
 };
 
@@ -261,154 +143,108 @@ LedgerEntry UpRun::ledger_entry(const Migration& migration, LedgerState state,
   return entry;
 }
 
-void UpRun::record(const Migration& migration, LedgerState state, std::int64_t duration_ms,
-                   std::optional<std::string> error) {
-  m_engine->record(ledger_entry(migration, state, duration_ms, std::move(error)));
-}
-
-void UpRun::commit() {
-  m_engine->record_all(m_unrecorded);
-  m_unrecorded.clear();
-  m_engine->commit();
-}
-
-void UpRun::finish_applied(const Migration& migration, Clock::time_point start) {
-  const std::int64_t ms = elapsed_ms(start);
-  m_result.applied.push_back({migration.version.str(), migration.name, ms});
-  m_reporter.applied(migration, milliseconds(ms));
-}
-
-void UpRun::restore_init() {
-  for (const fs::path& file : m_init) {
-    const Clock::time_point start = Clock::now();
-    const std::string text = read_sql_file(file);
-    m_engine->restore(Script{text, file.string(), 1});
-    m_result.restored.push_back(file.string());
-    m_reporter.note(fmt::format("restored init dump {} ({})", file.string(),
-                                format_duration(milliseconds(elapsed_ms(start)))));
-  }
-}
-
-std::string UpRun::committed_state() const {
-  if (m_result.applied.empty() && m_result.restored.empty()) return "nothing was changed";
-  if (m_result.applied.empty()) return "the init dump was restored and committed";
-  return fmt::format("migrations up to {} were applied and committed",
-                     m_result.applied.back().name);
-}
-
-void UpRun::apply_in_transaction(const Migration& migration) {
-  const Clock::time_point start = Clock::now();
-  m_engine->execute(Script{migration.up_sql, migration.display, migration.up_line});
-  m_unrecorded.push_back(
-      ledger_entry(migration, LedgerState::applied, elapsed_ms(start), std::nullopt));
-  finish_applied(migration, start);
-}
-
-// A migration that cannot be rolled back if it fails half-way: its ledger row says `failed` / "in
-// progress" before the first statement runs, and only becomes `applied` after the last one.
-void UpRun::apply_guarded(const Migration& migration) {
-  const Clock::time_point start = Clock::now();
-  record(migration, LedgerState::failed, 0,
-         fmt::format("in progress since {} ({}); if no dbinit is running, it was interrupted",
-                     utc_now_iso8601(), m_project.applied_by));
-  try {
-    m_engine->execute(Script{migration.up_sql, migration.display, migration.up_line});
-  } catch (Error& error) {
-    const std::string what = fmt::format(
-        "{}{} after {} completed statement{}", error.where.empty() ? "" : error.where + ": ",
-        error.message(), error.statements_done, error.statements_done == 1 ? "" : "s");
-    try {
-      record(migration, LedgerState::failed, elapsed_ms(start), what);
-    } catch (const Error&) {
-      // The "in progress" row stays; it still blocks later runs, which is what matters.
+void UpRun::restore_init_and_replan(Session& session) {
+  Step step;
+  step.kind = StepKind::restore;
+  step.label = "the init dump";
+  step.hint = m_engine->transactional_ddl()
+                  ? "fix the init dump and start again"
+                  : "drop and recreate the database, fix the init dump and start again";
+  step.rolls_back = m_engine->transactional_ddl();
+  step.partial_state =
+      "the init dump was restored only in part; the database is not empty any more";
+  step.run = [this](Engine& engine, Step&) {
+    for (const fs::path& file : m_init) {
+      const Clock::time_point start = Clock::now();
+      const std::string text = read_sql_file(file);
+      engine.restore(Script{text, file.string(), 1});
+      m_result.restored.push_back(file.string());
+      m_reporter.note(fmt::format("restored init dump {} ({})", file.string(),
+                                  format_duration(milliseconds(elapsed_ms(start)))));
     }
-    error.state = fmt::format(
-        "{}; {} ran outside a transaction and is recorded as failed after {} of its statements "
-        "completed",
-        committed_state(), migration.name, error.statements_done);
-    error.hint = fmt::format(
+    engine.ensure_ledger();
+  };
+  session.run(std::span(&step, 1));
+  // A dump of a dbinit-managed database brings its ledger along: only newer migrations run.
+  m_ledger = m_engine->read_ledger();
+  replan(true);
+  m_result.skipped = m_status.applied + m_status.baseline;
+}
+
+Step UpRun::migration_step(const Migration& migration) {
+  Step step;
+  step.kind = StepKind::migration;
+  step.label = migration.name;
+  step.no_transaction = migration.directives.no_transaction;
+  step.foreign_keys_off = migration.directives.foreign_keys_off;
+  step.rolls_back =
+      !step.no_transaction &&
+      m_engine->rolls_back(Script{migration.up_sql, migration.display, migration.up_line});
+  step.hint = "fix the migration and start again";
+  if (!step.rolls_back) {
+    // Cannot be rolled back if it fails half-way: the ledger says `failed` / "in progress" before
+    // the first statement runs, and `applied` only after the last one.
+    step.mark = ledger_entry(
+        migration, LedgerState::failed, 0,
+        fmt::format("in progress since {} ({}); if no dbinit is running, it was interrupted",
+                    utc_now_iso8601(), m_project.applied_by));
+    step.repair_hint = fmt::format(
         "look at what those statements changed and undo or complete them by hand, then run "
         "`dbinit repair --forget-failed {0}` (to run it again) or `dbinit repair --mark-applied "
         "{0}`",
         migration.version.str());
-    throw;
   }
-  record(migration, LedgerState::applied, elapsed_ms(start), std::nullopt);
-  finish_applied(migration, start);
+  step.run = [this, &migration](Engine& engine, Step& self) {
+    const Clock::time_point start = Clock::now();
+    engine.execute(Script{migration.up_sql, migration.display, migration.up_line});
+    const std::int64_t ms = elapsed_ms(start);
+    self.rows = {ledger_entry(migration, LedgerState::applied, ms, std::nullopt)};
+    m_result.applied.push_back({migration.version.str(), migration.name, ms});
+    m_reporter.applied(migration, milliseconds(ms));
+  };
+  return step;
 }
 
-void UpRun::record_environment() {
-  if (!m_project.environment.empty() &&
-      m_engine->meta(k_meta_environment) != m_project.environment) {
-    m_engine->set_meta(k_meta_environment, m_project.environment);
+std::vector<Step> UpRun::plan_steps() {
+  std::vector<Step> steps;
+  for (const Migration* migration : m_up.apply) steps.push_back(migration_step(*migration));
+  if (!m_seeds.empty()) {
+    Step seeds;
+    seeds.kind = StepKind::seeds;
+    seeds.label = "the seeds";
+    seeds.own_transaction = true;
+    seeds.undone_state = "the seeds were rolled back";
+    for (const fs::path& file : m_seeds) {
+      const std::string text = read_sql_file(file);
+      if (!m_engine->rolls_back(Script{text, file.string(), 1})) seeds.rolls_back = false;
+    }
+    seeds.hint =
+        "fix the seed, then apply the seeds with `dbinit seed` (`up` seeds only a database that "
+        "was empty when it started)";
+    seeds.partial_state =
+        "the seeds ran outside a transaction (MySQL commits DDL at once) and may be applied in "
+        "part";
+    seeds.run = [this](Engine& engine, Step&) {
+      apply_seed_files(engine, m_seeds, m_reporter, m_result.seeded);
+    };
+    steps.push_back(std::move(seeds));
   }
+  if (!m_project.environment.empty()) {
+    Step environment;
+    environment.kind = StepKind::ledger;
+    environment.label = "the environment";
+    environment.run = [this](Engine& engine, Step&) {
+      if (engine.meta(k_meta_environment) != m_project.environment) {
+        engine.set_meta(k_meta_environment, m_project.environment);
+      }
+    };
+    steps.push_back(std::move(environment));
+  }
+  return steps;
 }
 
 bool needs_own_step(const Migration& migration) {
   return migration.directives.no_transaction || migration.directives.foreign_keys_off;
-}
-
-// Runs the plan in several transactions: one per migration with `--transaction each`, and around
-// every migration that needs a step of its own (no-transaction, foreign keys off) or that the
-// engine cannot roll back (MySQL DDL). Runs under the session lock.
-void UpRun::run_in_steps() {
-  const bool transactional = m_engine->transactional_ddl();
-  bool open = false;            // a transaction grouping migrations is open
-  std::size_t group_first = 0;  // index in m_result.applied of the group's first migration
-  bool foreign_keys_off = false;
-  auto open_group = [&] {
-    m_engine->begin();
-    open = true;
-    group_first = m_result.applied.size();
-  };
-  auto close_group = [&] {
-    if (open) commit();
-    open = false;
-  };
-  try {
-    for (const Migration* migration : m_plan) {
-      const Script script{migration->up_sql, migration->display, migration->up_line};
-      if (transactional && !needs_own_step(*migration)) {
-        if (m_options.transaction == TransactionMode::each) close_group();
-        if (!open) open_group();
-        apply_in_transaction(*migration);
-        continue;
-      }
-      close_group();
-      if (migration->directives.foreign_keys_off && !migration->directives.no_transaction &&
-          transactional) {
-        m_engine->set_foreign_keys(false);
-        foreign_keys_off = true;
-        open_group();
-        apply_in_transaction(*migration);
-        m_engine->check_foreign_keys();
-        close_group();
-        m_engine->set_foreign_keys(true);
-        foreign_keys_off = false;
-      } else if (!migration->directives.no_transaction && m_engine->rolls_back(script)) {
-        open_group();
-        apply_in_transaction(*migration);
-        close_group();
-      } else {
-        apply_guarded(*migration);
-      }
-    }
-    close_group();
-    record_environment();
-  } catch (Error& error) {
-    m_unrecorded.clear();
-    if (open) {
-      m_engine->rollback();
-      m_result.applied.resize(group_first);
-    }
-    if (foreign_keys_off) m_engine->set_foreign_keys(true);
-    if (error.state.empty()) {
-      error.state = m_result.applied.empty() && m_result.restored.empty()
-                        ? "nothing was changed (the failing step was rolled back)"
-                        : committed_state() + "; the failing step was rolled back";
-    }
-    throw;
-  }
 }
 
 // Reads the ledger (and, when there is none, whether the database is empty), checks the applied
@@ -460,37 +296,6 @@ void UpRun::replan(bool under_lock) {
   m_up = plan_up(m_status, m_options.to);
 }
 
-// Restores the init dump into the empty database (inside the run's transaction when there is
-// one), then re-plans: a dump of a dbinit-managed database brings its ledger along, and only the
-// migrations newer than it run.
-void UpRun::restore_init_and_replan(bool one_transaction) {
-  const bool own_transaction = !one_transaction && m_engine->transactional_ddl();
-  if (own_transaction) m_engine->begin();
-  try {
-    restore_init();
-    m_engine->ensure_ledger();
-    if (own_transaction) m_engine->commit();
-  } catch (Error& error) {
-    if (own_transaction) m_engine->rollback();
-    if (m_engine->transactional_ddl()) {
-      m_result.restored.clear();
-      if (error.state.empty()) error.state = "nothing was changed (the restore was rolled back)";
-      if (error.hint.empty()) error.hint = "fix the init dump and start again";
-    } else {
-      if (error.state.empty()) {
-        error.state = "the init dump was restored only in part; the database is not empty any more";
-      }
-      if (error.hint.empty()) {
-        error.hint = "drop and recreate the database, fix the init dump and start again";
-      }
-    }
-    throw;
-  }
-  m_ledger = m_engine->read_ledger();
-  replan(true);
-  m_result.skipped = m_status.applied + m_status.baseline;
-}
-
 // The name a user types to confirm a reset: the database's name, or the SQLite file as written.
 std::string confirmation_name(const DatabaseUrl& url) {
   return url.database.empty() ? url.user : url.database;
@@ -529,31 +334,6 @@ void UpRun::clean_database() {
   engine->drop_database();
   m_result.dropped = true;
   m_reporter.note(fmt::format("dropped database {}", guard.target));
-}
-
-void UpRun::apply_seeds() {
-  apply_seed_files(*m_engine, m_seeds, m_reporter, m_result.seeded);
-}
-
-void UpRun::apply_seeds_in_steps() {
-  if (m_seeds.empty()) return;
-  bool atomic = true;
-  m_engine->begin();
-  try {
-    apply_seed_files(*m_engine, m_seeds, m_reporter, m_result.seeded, &atomic);
-    m_engine->commit();
-  } catch (Error& error) {
-    m_engine->rollback();
-    m_result.seeded.clear();
-    error.state = committed_state() +
-                  (atomic ? "; the seeds were rolled back"
-                          : "; the seeds ran outside a transaction (MySQL commits DDL at once) "
-                            "and may be applied in part");
-    error.hint =
-        "fix the seed, then apply the seeds with `dbinit seed` (`up` seeds only a database that "
-        "was empty when it started)";
-    throw;
-  }
 }
 
 UpResult UpRun::run() {
@@ -650,64 +430,54 @@ UpResult UpRun::run_unguarded() {
                                m_options.transaction == TransactionMode::all &&
                                std::none_of(m_up.apply.begin(), m_up.apply.end(),
                                             [](const Migration* m) { return needs_own_step(*m); });
-  bool locked = false;
   try {
-    if (one_transaction) {
-      m_engine->begin_locked(m_options.lock_timeout);
-    } else {
-      m_engine->lock(m_options.lock_timeout);
-    }
-    locked = true;
+    SessionOptions session_options;
+    session_options.scope = one_transaction ? LockScope::transaction : LockScope::session;
+    session_options.lock_timeout = m_options.lock_timeout;
+    session_options.grouping = m_options.transaction;
+    session_options.connect = m_options.connect;
+    Session session(*m_engine, m_project, session_options, m_reporter);
     load_state(true);
     if (m_up.apply.empty() && m_init.empty() && m_seeds.empty()) {
       m_reporter.detail("another process applied the migrations while this one waited");
     }
     if (!m_init.empty()) {
-      restore_init_and_replan(one_transaction);
-    } else if (one_transaction || !m_engine->transactional_ddl()) {
-      m_engine->ensure_ledger();
+      restore_init_and_replan(session);
     } else {
-      m_engine->begin();
-      m_engine->ensure_ledger();
-      m_engine->commit();
+      Step ledger;
+      ledger.kind = StepKind::ledger;
+      ledger.label = "the ledger";
+      // MySQL: CREATE TABLE commits at once; it runs in autocommit, as it cannot be undone.
+      ledger.no_transaction = !m_engine->transactional_ddl();
+      ledger.run = [](Engine& engine, Step&) { engine.ensure_ledger(); };
+      session.run(std::span(&ledger, 1));
     }
-    m_plan = m_up.apply;
     for (const Migration* migration : m_up.out_of_order) {
       m_reporter.warn(
           fmt::format("{} is older than the current version {} and was never "
                       "applied; applying it now",
                       migration->name, m_status.current->str()));
     }
-    if (one_transaction) {
-      for (const Migration* migration : m_plan) apply_in_transaction(*migration);
-      apply_seeds();
-      record_environment();
-      locked = false;  // the commit ends the transaction that holds the lock
-      commit();
-    } else {
-      run_in_steps();
-      apply_seeds_in_steps();
-      locked = false;
-      m_engine->unlock();
-    }
+    std::vector<Step> steps = plan_steps();
+    session.run(steps);
+    session.finish();
   } catch (Error& error) {
-    m_unrecorded.clear();
     if (one_transaction) {
-      if (locked) m_engine->rollback();
       m_result.applied.clear();
       m_result.restored.clear();
       m_result.seeded.clear();
-      if (error.kind() != ErrorKind::lock_timeout) {
-        error.state = "nothing was changed (the run was rolled back)";
-      }
-    } else if (locked) {
-      m_engine->unlock();
     }
-    if (error.state.empty()) error.state = "nothing was changed";
+    if (error.state.empty()) {
+      error.state = one_transaction && error.kind() != ErrorKind::lock_timeout
+                        ? "nothing was changed (the run was rolled back)"
+                        : "nothing was changed";
+    }
     if (error.hint.empty()) {
       error.hint = error.kind() == ErrorKind::lock_timeout
                        ? "another dbinit is migrating this database; wait for it or raise "
                          "--lock-timeout"
+                   : error.kind() == ErrorKind::unreachable
+                       ? "the server went away; start again once it is back"
                        : "fix the migration and start again";
     }
     throw;
@@ -748,23 +518,48 @@ std::unique_ptr<StatusReport> read_status(const Project& project, const ConnectO
 
 void check_current(const StatusReport& report) {
   const Status& status = report.status;
-  auto fail = [&](ErrorKind kind, std::string message) {
+  auto fail = [&](ErrorKind kind, std::string message, std::string hint = "run `dbinit up`") {
     Error error(kind, std::move(message));
     error.where = report.url;
-    error.hint = kind == ErrorKind::not_current ? "run `dbinit up`" : "run `dbinit status`";
+    error.hint = std::move(hint);
     throw error;
   };
+  // The versions of the rows in `state`, for the repair commands that `up` would point to.
+  auto versions_in = [&](MigrationState state) {
+    std::vector<std::string> out;
+    for (const StatusRow& row : status.rows) {
+      if (row.state == state) out.push_back(row.version.str());
+    }
+    return out;
+  };
   if (!report.database_exists) fail(ErrorKind::not_current, "the database does not exist");
-  if (status.failed > 0)
-    fail(ErrorKind::not_current, fmt::format("{} failed migration{} need repair", status.failed,
-                                             status.failed == 1 ? "" : "s"));
-  if (status.changed > 0)
-    fail(ErrorKind::not_current, fmt::format("{} applied migration{} changed since (drift)",
-                                             status.changed, status.changed == 1 ? "" : "s"));
+  if (status.failed > 0) {
+    // `up` refuses (exit 4) until the failed row is resolved: say how, as `up` does.
+    const std::string v = versions_in(MigrationState::failed).front();
+    fail(ErrorKind::not_current,
+         fmt::format("{} failed migration{} need repair", status.failed,
+                     status.failed == 1 ? "" : "s"),
+         fmt::format("inspect the database and undo or complete what the migration did, then run "
+                     "`dbinit repair --forget-failed {0}` (to run it again) or `dbinit repair "
+                     "--mark-applied {0}`",
+                     v));
+  }
+  if (status.changed > 0) {
+    // `up` refuses (exit 3) on drift.
+    const std::string v = versions_in(MigrationState::changed).front();
+    fail(ErrorKind::not_current,
+         fmt::format("{} applied migration{} changed since (drift)", status.changed,
+                     status.changed == 1 ? "" : "s"),
+         fmt::format("restore the file as it was applied and put the change in a new migration "
+                     "(`dbinit new ...`), or, if the edit is harmless, accept it with `dbinit "
+                     "repair --accept-checksum {}`",
+                     v));
+  }
   if (status.missing > 0)
     fail(ErrorKind::not_current,
          fmt::format("{} applied migration{} missing from {}", status.missing,
-                     status.missing == 1 ? "" : "s", report.files.dir.string()));
+                     status.missing == 1 ? "" : "s", report.files.dir.string()),
+         "restore the file, or run `dbinit up --allow-missing` if it was removed on purpose");
   if (status.pending > 0) {
     std::string versions;
     int listed = 0;

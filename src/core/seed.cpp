@@ -6,6 +6,7 @@
 #include <fmt/ranges.h>
 
 #include "core/guard.h"
+#include "core/session.h"
 #include "util/elapsed.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -66,30 +67,39 @@ SeedResult run_seed(const Project& project, const SeedOptions& options, Reporter
   }
 
   // One transaction under the migration lock (MySQL: the session lock, held until commit).
-  try {
-    engine->begin_locked(options.lock_timeout);
-  } catch (Error& error) {
-    error.state = "nothing was changed";
-    if (error.hint.empty()) {
-      error.hint =
-          "another dbinit is working on this database; wait for it or raise --lock-timeout";
-    }
-    throw;
+  Step step;
+  step.kind = StepKind::seeds;
+  step.label = "the seeds";
+  for (const fs::path& file : files) {
+    const std::string text = read_sql_file(file);
+    if (!engine->rolls_back(Script{text, file.string(), 1})) step.rolls_back = false;
   }
-  bool atomic = true;
-  try {
-    apply_seed_files(*engine, files, reporter, result.applied, &atomic);
-    engine->commit();
-  } catch (Error& error) {
-    engine->rollback();
-    if (atomic) {
-      error.state = "nothing was changed (the seeds were rolled back)";
-    } else {
-      error.state = fmt::format(
+  step.hint = "fix the seed and start again";
+  step.run = [&](Engine& on, Step& self) {
+    try {
+      apply_seed_files(on, files, reporter, result.applied);
+    } catch (const Error&) {
+      self.partial_state = fmt::format(
           "the seeds ran outside a transaction (MySQL commits DDL at once): {} completed and the "
           "failing one may be applied in part",
           result.applied.empty() ? std::string("none")
                                  : fmt::format("{}", fmt::join(result.applied, ", ")));
+      throw;
+    }
+  };
+  SessionOptions session_options;
+  session_options.scope = LockScope::transaction;
+  session_options.lock_timeout = options.lock_timeout;
+  session_options.undone = "the seeds were rolled back";
+  session_options.connect = options.connect;
+  try {
+    Session session(*engine, project, session_options, reporter);
+    session.run(std::span(&step, 1));
+    session.finish();
+  } catch (Error& error) {
+    if (error.kind() == ErrorKind::lock_timeout && error.hint.empty()) {
+      error.hint =
+          "another dbinit is working on this database; wait for it or raise --lock-timeout";
     }
     throw;
   }

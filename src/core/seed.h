@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "core/connect.h"
 #include "core/project.h"
 #include "core/reporter.h"
-#include "core/runner.h"
 #include "engines/engine.h"
 
 namespace dbinit {

@@ -26,6 +26,8 @@ int exit_code(ErrorKind kind) {
       return 8;
     case ErrorKind::unmanaged:
       return 9;
+    case ErrorKind::in_doubt:
+      return 10;
   }
   return 1;
 }

@@ -24,6 +24,8 @@ enum class ErrorKind {
   not_current,   // `check`: the database is not at the latest migration (exit 7)
   refused,       // destructive operation without permission (exit 8)
   unmanaged,     // the database has tables but no ledger (exit 9)
+  in_doubt,      // the connection was lost while a COMMIT was in flight and whether it took
+                 // effect could not be found out (exit 10)
 };
 
 /// The process exit code SPEC.md assigns to `kind`.

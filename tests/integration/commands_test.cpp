@@ -123,6 +123,23 @@ TEST_F(CliTest, CheckExitsSevenUntilTheDatabaseIsCurrent) {
   RunResult drift = dbinit({"check"});
   EXPECT_EQ(drift.exit_code, 7);
   EXPECT_THAT(drift.err, HasSubstr("changed"));
+  // The next step is the one `up` would give (it refuses drift), not `dbinit up`.
+  EXPECT_THAT(drift.err, HasSubstr("repair --accept-checksum 2"));
+  EXPECT_THAT(drift.err, Not(HasSubstr("run `dbinit up`")));
+  EXPECT_EQ(dbinit({"up"}).exit_code, 3);
+}
+
+TEST_F(CliTest, CheckOnAFailedRowGivesTheRepairCommands) {
+  migration("0001-a.sql", "CREATE TABLE a (id INTEGER);\n");
+  migration("0002-half.sql", "-- dbinit:no-transaction\nCREATE TABLE b (id INTEGER);\n" +
+                                 failing_statement() + "\n");
+  EXPECT_EQ(dbinit({"up"}).exit_code, 1);
+  RunResult check = dbinit({"check"});
+  EXPECT_EQ(check.exit_code, 7) << check.err;
+  EXPECT_THAT(check.err, HasSubstr("1 failed migration need repair"));
+  EXPECT_THAT(check.err, HasSubstr("repair --forget-failed 2"));
+  EXPECT_THAT(check.err, Not(HasSubstr("run `dbinit up`")));
+  EXPECT_EQ(dbinit({"up"}).exit_code, 4);
 }
 
 // --- new ------------------------------------------------------------------------------------

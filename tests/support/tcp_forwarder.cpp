@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
+#include <string_view>
 
 namespace dbinit::test {
 
@@ -103,6 +104,26 @@ void TcpForwarder::start() {
   m_acceptor = std::thread([this] { accept_loop(); });
 }
 
+void TcpForwarder::arm(std::string trigger, Fault fault, bool refuse_after,
+                       std::chrono::milliseconds stall) {
+  std::lock_guard guard(m_mutex);
+  m_trigger = std::move(trigger);
+  m_fault = fault;
+  m_refuse_after = refuse_after;
+  m_stall = stall;
+}
+
+std::optional<Fault> TcpForwarder::take_fault(const char* data, std::size_t size) {
+  std::lock_guard guard(m_mutex);
+  if (m_trigger.empty() || std::string_view(data, size).find(m_trigger) == std::string_view::npos) {
+    return std::nullopt;
+  }
+  m_trigger.clear();
+  if (m_refuse_after) m_refuse = true;
+  ++m_faults;
+  return m_fault;
+}
+
 void TcpForwarder::accept_loop() {
   while (!m_stop) {
     pollfd listening{m_listen_fd, POLLIN, 0};
@@ -110,6 +131,10 @@ void TcpForwarder::accept_loop() {
     int client = ::accept4(m_listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
     if (client < 0) continue;
     ++m_connections;
+    if (m_refuse) {
+      ::close(client);
+      continue;
+    }
     std::lock_guard guard(m_mutex);
     m_relays.emplace_back([this, client] { relay(client); });
   }
@@ -121,20 +146,51 @@ void TcpForwarder::relay(int client) {
     ::close(client);
     return;
   }
+  const int generation = m_drop_generation.load();
   char buffer[65536];
   bool open = true;
-  while (open && !m_stop) {
+  std::optional<Fault> fault;
+  while (open && !m_stop && !fault && m_drop_generation.load() == generation) {
     pollfd fds[2] = {{client, POLLIN, 0}, {server, POLLIN, 0}};
     int ready = ::poll(fds, 2, k_poll_ms);
     if (ready < 0 && errno != EINTR) break;
-    for (int i = 0; i < 2 && open && ready > 0; ++i) {
+    for (int i = 0; i < 2 && open && !fault && ready > 0; ++i) {
       if (fds[i].revents == 0) continue;
       ssize_t n = ::recv(fds[i].fd, buffer, sizeof buffer, 0);
       if (n < 0 && errno == EINTR) continue;
-      open = n > 0 && send_all(fds[1 - i].fd, buffer, static_cast<std::size_t>(n));
+      if (n <= 0) {
+        open = false;
+        break;
+      }
+      const std::size_t size = static_cast<std::size_t>(n);
+      if (i == 0) fault = take_fault(buffer, size);
+      if (fault == Fault::drop_before) break;
+      open = send_all(fds[1 - i].fd, buffer, size);
     }
   }
-  ::close(client);
+  if (fault && fault != Fault::drop_before) {
+    if (fault == Fault::stall_then_drop) {
+      std::chrono::milliseconds stall;
+      {
+        std::lock_guard guard(m_mutex);
+        stall = m_stall;
+      }
+      const auto until = std::chrono::steady_clock::now() + stall;
+      while (!m_stop && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(k_poll_ms));
+      }
+    }
+    // The client learns nothing more; the server reads the packet, then end of file.
+    ::close(client);
+    client = -1;
+    ::shutdown(server, SHUT_WR);
+    while (!m_stop) {
+      pollfd fds{server, POLLIN, 0};
+      if (::poll(&fds, 1, k_poll_ms) <= 0) continue;
+      if (::recv(server, buffer, sizeof buffer, 0) <= 0) break;
+    }
+  }
+  if (client >= 0) ::close(client);
   ::close(server);
 }
 

@@ -943,7 +943,11 @@ class MysqlEngine final : public Engine {
   Error statement_error(const Script& script, const MysqlStatement& statement, long done) {
     unsigned code = libmariadb().mysql_errno(m_conn);
     m_last_errno = code;
-    Error error(ErrorKind::failure, redact_passwords(libmariadb().mysql_error(m_conn)));
+    // A lost connection (the server went away or was killed) is not the statement's fault,
+    // unless the statement is larger than the server accepts (it then drops the connection).
+    const bool gone = is_connection_failure(code) && statement.text.size() <= k_large_statement;
+    Error error(gone ? ErrorKind::unreachable : ErrorKind::failure,
+                redact_passwords(libmariadb().mysql_error(m_conn)));
     error.where = where_line(script, statement.line);
     error.code = engine_code(code, libmariadb().mysql_sqlstate(m_conn));
     error.statement = quoted_statement(statement.text);
@@ -956,10 +960,13 @@ class MysqlEngine final : public Engine {
           "holds its data directory, then start again";
     } else if (code == CR_SERVER_LOST || code == CR_SERVER_GONE_ERROR) {
       error.detail = "the connection to the server was lost during the statement";
-      if (statement.text.size() > 1024 * 1024) error.hint = packet_hint();
+      if (statement.text.size() > k_large_statement) error.hint = packet_hint();
     }
     return error;
   }
+
+  // A statement this large may have been refused for max_allowed_packet when the connection drops.
+  static constexpr std::size_t k_large_statement = 1024 * 1024;
 
   static std::string packet_hint() {
     return "raise the server's max_allowed_packet (max_allowed_packet=1G in the server "

@@ -157,15 +157,23 @@ PgResult PgConnection::exec(std::string_view sql,
 
   std::string message = pg_error_field(result.get(), PG_DIAG_MESSAGE_PRIMARY);
   if (message.empty()) message = pg_clean_message(libpq().PQerrorMessage(m_conn));
-  Error error(ErrorKind::failure, fmt::format("{}: {}", what, message));
+  const std::string sqlstate = pg_error_field(result.get(), PG_DIAG_SQLSTATE);
+  Error error(pg_connection_lost(m_conn, sqlstate) ? ErrorKind::unreachable : ErrorKind::failure,
+              fmt::format("{}: {}", what, message));
   error.where = where;
-  if (std::string state = pg_error_field(result.get(), PG_DIAG_SQLSTATE); !state.empty()) {
+  if (const std::string& state = sqlstate; !state.empty()) {
     error.code = "SQLSTATE " + state;
     error.hint = pg_resource_hint(state);
   }
   error.detail = pg_error_field(result.get(), PG_DIAG_MESSAGE_DETAIL);
   error.statement = text;
   throw error;
+}
+
+bool pg_connection_lost(const PGconn* conn, std::string_view sqlstate) {
+  if (conn != nullptr && libpq().PQstatus(conn) != CONNECTION_OK) return true;
+  return sqlstate == "57P01" || sqlstate == "57P02" || sqlstate == "57P03" ||
+         sqlstate.starts_with("08");
 }
 
 std::string pg_resource_hint(std::string_view sqlstate) {

@@ -77,6 +77,13 @@ class PgConnection {
 /// went away): libpq's text, passwords redacted, lines joined.
 std::string pg_clean_message(std::string_view message);
 
+/// True when an error means that the server went away rather than that the statement was wrong:
+/// the connection is no longer usable (`conn` is CONNECTION_BAD), or `sqlstate` is an
+/// administrator or crash shutdown (57P01, 57P02), a server that cannot accept connections now
+/// (57P03) or a connection exception (class 08). See
+/// https://www.postgresql.org/docs/current/errcodes-appendix.html
+bool pg_connection_lost(const PGconn* conn, std::string_view sqlstate);
+
 /// What to do about an error of SQLSTATE class 53 (insufficient resources: a full disk, memory,
 /// connection slots); empty for any other state.
 std::string pg_resource_hint(std::string_view sqlstate);

@@ -642,7 +642,8 @@ void PostgresEngine::take_lock(bool transaction, std::chrono::milliseconds timeo
   }
   std::string message = pg_error_field(result.get(), PG_DIAG_MESSAGE_PRIMARY);
   if (message.empty()) message = pg_clean_message(libpq().PQerrorMessage(conn().get()));
-  Error error(ErrorKind::failure, fmt::format("taking the migration lock failed: {}", message));
+  Error error(pg_connection_lost(conn().get(), state) ? ErrorKind::unreachable : ErrorKind::failure,
+              fmt::format("taking the migration lock failed: {}", message));
   error.where = m_where;
   if (!state.empty()) error.code = "SQLSTATE " + state;
   error.statement = sql;
@@ -806,7 +807,8 @@ Error PostgresEngine::sql_error(const PGresult* result, const Script& script, st
       message = "lost the connection to the server: " + message;
     }
   }
-  Error error(ErrorKind::failure, message);
+  Error error(pg_connection_lost(conn().get(), state) ? ErrorKind::unreachable : ErrorKind::failure,
+              message);
   if (!state.empty()) error.code = "SQLSTATE " + state;
   error.hint = pg_resource_hint(state);
 
