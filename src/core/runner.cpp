@@ -350,7 +350,9 @@ UpResult UpRun::run() {
         error.state = "the database was created and is still empty" +
                       error.state.substr(std::min(error.state.size(), k_nothing.size()));
       } else {
-        error.state = "the database was created, then " + error.state;
+        error.state = (error.kind() == ErrorKind::in_doubt ? "the database was created; "
+                                                           : "the database was created, then ") +
+                      error.state;
       }
     }
     throw;

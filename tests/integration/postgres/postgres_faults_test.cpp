@@ -92,7 +92,8 @@ TEST_F(PostgresFaultTest, CommitLostWithoutAWayBackIsOutcomeUnknown) {
   RunResult result = dbinit({"up"}, {{"DBINIT_URL", through}});
   EXPECT_EQ(proxy->faults(), 1);
   EXPECT_EQ(result.exit_code, 10) << result.err;
-  EXPECT_THAT(result.err, HasSubstr("outcome unknown"));
+  EXPECT_THAT(result.err, HasSubstr("the database was created; outcome unknown: whether the run "
+                                    "was committed could not be found out"));
   EXPECT_THAT(result.err, HasSubstr("run `dbinit status`"));
   EXPECT_THAT(result.err, Not(HasSubstr("nothing was changed")));
   EXPECT_THAT(result.err, Not(HasSubstr(url().password)));
