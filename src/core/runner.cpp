@@ -69,6 +69,8 @@ class UpRun {
   const UpOptions& m_options;
   Reporter& m_reporter;
   std::unique_ptr<Engine> m_engine;
+  // `reset`: the engine that holds the reset lock (Engine::lock_for_reset) until the run ends.
+  std::unique_ptr<Engine> m_reset_engine;
   OpenResult m_opened = OpenResult::missing;
   MigrationSet m_files;
   // The ledger as last read (nullopt: no ledger table) and whether the database is empty.
@@ -327,11 +329,27 @@ void UpRun::clean_database() {
     m_pretend_dropped = true;
     return;
   }
+  // Held until this run ends: a second reset waits here instead of dropping the database under
+  // this run (on PostgreSQL the drop ends every session on it).
+  try {
+    engine->lock_for_reset(m_options.lock_timeout);
+  } catch (Error& error) {
+    if (error.where.empty()) error.where = guard.target;
+    error.state = "nothing was changed";
+    if (error.hint.empty()) {
+      error.hint = error.kind() == ErrorKind::lock_timeout
+                       ? "another dbinit is resetting this database; wait for it or raise "
+                         "--lock-timeout"
+                       : "the server went away; start again once it is back";
+    }
+    throw;
+  }
+  m_reset_engine = std::move(engine);
   if (opened == OpenResult::missing) {
     m_reporter.note(fmt::format("database {} does not exist; nothing to drop", guard.target));
     return;
   }
-  engine->drop_database();
+  m_reset_engine->drop_database();
   m_result.dropped = true;
   m_reporter.note(fmt::format("dropped database {}", guard.target));
 }

@@ -141,6 +141,13 @@ class Engine {
   /// `timeout`, then throws Error{lock_timeout}. Held until unlock() or the connection closes.
   virtual void lock(std::chrono::milliseconds timeout) = 0;
   virtual void unlock() noexcept = 0;
+  /// Takes the lock that `reset` holds from before it drops the database until the engine is
+  /// destroyed (after the run that follows), so that two resets never drop the database under
+  /// each other's run. Waits up to `timeout`, then throws Error{lock_timeout}. Held where dropping
+  /// the database does not end it: PostgreSQL, whose DROP DATABASE ... WITH (FORCE) ends every
+  /// session on the database, takes an advisory lock on a connection to the maintenance
+  /// database. Engines whose drop does not end other sessions' locks do nothing here.
+  virtual void lock_for_reset(std::chrono::milliseconds timeout) { (void)timeout; }
   /// Plain transactions, used between lock() and unlock().
   virtual void begin() = 0;
   virtual void commit() = 0;

@@ -203,6 +203,7 @@ class PostgresEngine final : public Engine {
   std::string server_version() override;
   bool has_user_tables() override { return pg_has_user_objects(conn(), m_where); }
   void drop_database() override;
+  void lock_for_reset(std::chrono::milliseconds timeout) override;
 
   std::optional<std::vector<LedgerEntry>> read_ledger() override;
   void ensure_ledger() override;
@@ -257,6 +258,8 @@ class PostgresEngine final : public Engine {
   DatabaseUrl m_url;
   std::string m_where;
   PgConnection m_conn;
+  /// The connection to the maintenance database that holds the reset lock (lock_for_reset).
+  PgConnection m_reset_lock;
   /// What open(false) found when the database did not exist.
   std::optional<PgConnectError> m_missing;
   std::string m_database;
@@ -382,6 +385,43 @@ bool PostgresEngine::create_database(const std::string& database) {
   error.where = m_where;
   if (!state.empty()) error.code = "SQLSTATE " + state;
   error.detail = pg_error_field(result.get(), PG_DIAG_MESSAGE_DETAIL);
+  throw error;
+}
+
+void PostgresEngine::lock_for_reset(std::chrono::milliseconds timeout) {
+  const std::string database = m_url.database.empty() ? std::string("postgres") : m_url.database;
+  std::optional<PgConnectError> failure =
+      PgConnection::connect(m_url, database == "postgres" ? "template1" : "postgres", m_reset_lock);
+  if (failure && failure->failure == PgConnectFailure::missing_database) {
+    failure = PgConnection::connect(m_url, "template1", m_reset_lock);
+  }
+  if (failure) throw_connect_error(*failure);
+  // Advisory locks belong to the database they are taken in: in the maintenance database, keyed
+  // by the name of the database to reset, the lock outlives the drop of that database.
+  m_reset_lock.exec("SELECT set_config('lock_timeout', $1, false)",
+                    {fmt::format("{}ms", std::max<std::int64_t>(timeout.count(), 1))},
+                    "setting lock_timeout failed", m_where);
+  const char* values[] = {database.c_str()};
+  PgResult result(libpq().PQexecParams(
+      m_reset_lock.get(), "SELECT pg_advisory_lock(hashtextextended('dbinit-reset:' || $1, 0))", 1,
+      nullptr, values, nullptr, nullptr, 0));
+  if (libpq().PQresultStatus(result.get()) == PGRES_TUPLES_OK) return;
+  const std::string state = pg_error_field(result.get(), PG_DIAG_SQLSTATE);
+  if (state == "55P03") {
+    Error error(ErrorKind::lock_timeout,
+                fmt::format("another reset of database \"{}\" is running; gave up after {}",
+                            database, describe_timeout(timeout)));
+    error.where = m_where;
+    error.code = "SQLSTATE " + state;
+    throw error;
+  }
+  std::string message = pg_error_field(result.get(), PG_DIAG_MESSAGE_PRIMARY);
+  if (message.empty()) message = pg_clean_message(libpq().PQerrorMessage(m_reset_lock.get()));
+  Error error(
+      pg_connection_lost(m_reset_lock.get(), state) ? ErrorKind::unreachable : ErrorKind::failure,
+      fmt::format("taking the reset lock failed: {}", message));
+  error.where = m_where;
+  if (!state.empty()) error.code = "SQLSTATE " + state;
   throw error;
 }
 
