@@ -33,7 +33,8 @@ enum class TransactionMode {
 /// How a session holds the migration lock.
 enum class LockScope {
   /// One transaction that holds the lock (`Engine::begin_locked`): every step runs in it and
-  /// finish() commits it. Works behind PgBouncer in transaction pooling.
+  /// finish() commits it. Works behind PgBouncer in transaction pooling. A plan with steps that
+  /// need a transaction of their own (no-transaction, foreign keys off) uses `session` instead.
   transaction,
   /// The lock for the session (`Engine::lock`): steps are grouped into transactions of their own
   /// and finish() releases the lock.
