@@ -48,6 +48,18 @@ void sort_ledger(std::vector<LedgerEntry>& entries) {
   });
 }
 
+void reject_nul_bytes(const Script& script) {
+  const std::size_t nul = script.sql.find('\0');
+  if (nul == std::string_view::npos) return;
+  const std::string_view before = script.sql.substr(0, nul);
+  const int line =
+      script.first_line + static_cast<int>(std::count(before.begin(), before.end(), '\n'));
+  Error error(ErrorKind::failure, "the SQL text holds a NUL byte (\\0), which is not SQL");
+  error.where = fmt::format("{} line {}", script.source, line);
+  error.hint = "the file is binary or was saved in UTF-16; save it as UTF-8 text without NUL bytes";
+  throw error;
+}
+
 void configure_engine_libraries() {
   configure_sqlite_library();
 }

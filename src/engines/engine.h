@@ -65,6 +65,12 @@ struct Script {
   int first_line = 1;
 };
 
+/// Throws Error{failure} when `script` holds a NUL byte, with `where` = `<source> line <N>` of the
+/// first one. No engine can run such text as written: SQLite and libpq read SQL as NUL-terminated C
+/// strings (the rest would be cut off silently, or parsed without end) and servers refuse it.
+/// Every engine calls this first in execute() and restore().
+void reject_nul_bytes(const Script& script);
+
 /// What `Engine::open` found.
 enum class OpenResult {
   opened,   // the database existed and is open

@@ -701,6 +701,7 @@ void PostgresEngine::rollback() noexcept {
 }
 
 void PostgresEngine::execute(const Script& script) {
+  reject_nul_bytes(script);
   std::vector<PgStatement> statements = split_pg_statements(script.sql);
   if (statements.empty()) return;
   long done = 0;
@@ -848,6 +849,7 @@ Error PostgresEngine::sql_error(const PGresult* result, const Script& script, st
 }
 
 void PostgresEngine::restore(const Script& script) {
+  reject_nul_bytes(script);
   PgScanner scanner(script.sql);
   std::vector<PgStatement> batch;
   long done = 0;

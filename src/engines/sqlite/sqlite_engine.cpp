@@ -765,6 +765,9 @@ void SqliteEngine::restore(const Script& script) {
 
 void SqliteEngine::run_script(const Script& script, bool restoring) {
   require_open();
+  // sqlite3_prepare stops at a NUL byte and reports an empty statement that ends there: without
+  // this check the loop below would never get past it.
+  reject_nul_bytes(script);
   // sqlite3_prepare reads a NUL-terminated copy: when given a length without the terminator it
   // copies the whole remaining text for every statement.
   const std::string sql(script.sql);
@@ -813,6 +816,14 @@ void SqliteEngine::run_script(const Script& script, bool restoring) {
 
     if (rc != SQLITE_OK) throw fail(sqlite3_error_offset(m_db));
     const std::size_t next = static_cast<std::size_t>(tail - begin);
+    if (next <= pos) {
+      // SQLite made no progress: text it cannot read (reject_nul_bytes() catches the one known
+      // case). Failing is better than spinning here forever under the write lock.
+      Error error(ErrorKind::failure, "SQLite cannot read the SQL text here");
+      error.where = fmt::format("{} line {}", script.source, lines.line_at(pos));
+      error.statements_done = done;
+      throw error;
+    }
     if (!statement) {
       pos = next;
       continue;
