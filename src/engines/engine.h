@@ -172,7 +172,9 @@ class Engine {
   /// Engines without the notion do nothing.
   virtual void set_foreign_keys(bool on) = 0;
   /// Throws Error{failure} naming the first violations when any foreign key is violated (SQLite:
-  /// PRAGMA foreign_key_check). Engines that always enforce foreign keys do nothing.
+  /// PRAGMA foreign_key_check), with `where` = the source of the script executed last (the
+  /// migration that ran with foreign keys off). Engines that always enforce foreign keys do
+  /// nothing.
   virtual void check_foreign_keys() = 0;
 
   // --- Schema -----------------------------------------------------------------------------------
