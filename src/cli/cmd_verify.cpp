@@ -19,10 +19,11 @@ struct VerifyFlags {
   std::vector<std::string> engines;
 };
 
-// `sqlite` alone is a temporary SQLite file; anything else is a URL naming a server (or, for
-// SQLite, a folder through its file) on which the scratch database is created.
+// The embedded engine's name alone (`sqlite`, or an alias) is a file in a temporary folder;
+// anything else is a URL naming a server (or, for SQLite, a folder through its file) on which the
+// scratch database is created.
 std::optional<DatabaseUrl> parse_target(const std::string& text) {
-  if (text == "sqlite") return std::nullopt;
+  if (find_engine(text) == &embedded_engine()) return std::nullopt;
   return parse_database_url(text);
 }
 

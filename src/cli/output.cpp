@@ -37,7 +37,15 @@ void HumanReporter::applied(const Migration& migration, std::chrono::millisecond
 void print_error(const Error& error, Verbosity verbosity) {
   std::fflush(stdout);
   fmt::print(stderr, "dbinit: error: {}\n", error.full_message());
-  if (!error.detail.empty()) fmt::print(stderr, "dbinit: detail: {}\n", error.detail);
+  // One line each for the engine's detail lines (PostgreSQL's DETAIL, HINT and CONTEXT), so that
+  // every line of stderr starts with `dbinit: `.
+  std::string_view detail = error.detail;
+  while (!detail.empty()) {
+    const std::size_t end = detail.find('\n');
+    const std::string_view line = detail.substr(0, end);
+    if (!line.empty()) fmt::print(stderr, "dbinit: detail: {}\n", line);
+    detail = end == std::string_view::npos ? std::string_view{} : detail.substr(end + 1);
+  }
   if (verbosity == Verbosity::verbose && !error.statement.empty()) {
     fmt::print(stderr, "dbinit: statement: {}\n", error.statement);
   }

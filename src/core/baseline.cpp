@@ -78,8 +78,12 @@ BaselineDetection detect(const Project& project, const MigrationSet& files, Engi
                          Reporter& reporter) {
   BaselineDetection detection;
   const std::string live_schema = live.schema();
-  ScratchDatabase scratch(project.url.engine == "sqlite" ? std::nullopt
-                                                         : std::optional<DatabaseUrl>(project.url));
+  // A file engine's scratch database is a file in a temporary folder; a server engine's is a
+  // database on the same server.
+  const EngineInfo* engine = find_engine(project.url.engine);
+  ScratchDatabase scratch(engine != nullptr && engine->file_databases
+                              ? std::nullopt
+                              : std::optional<DatabaseUrl>(project.url));
   detection.scratch_url = scratch.url().redacted();
   reporter.detail(fmt::format("applying the migrations one by one to scratch database {}",
                               detection.scratch_url));

@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "engines/engine.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/sha256.h"
@@ -52,21 +53,12 @@ constexpr std::string_view k_directive_hint =
     "known markers and directives: -- dbinit:up, -- dbinit:down, -- dbinit:no-transaction, "
     "-- dbinit:foreign-keys off";
 
-struct EngineSuffix {
-  std::string_view suffix;
-  std::string_view engine;
-};
-
-constexpr EngineSuffix k_engine_suffixes[] = {
-    {"sqlite", "sqlite"},       {"sqlite3", "sqlite"}, {"postgres", "postgres"},
-    {"postgresql", "postgres"}, {"mysql", "mysql"},    {"mariadb", "mysql"},
-};
-
+// The canonical name of the engine that `name` (an engine name or alias, as in
+// `0003-x.postgresql.sql`) stands for, or empty. The aliases are the registry's
+// (engines/engine.cpp).
 std::string_view canonical_engine(std::string_view name) {
-  for (const EngineSuffix& entry : k_engine_suffixes) {
-    if (equals_ci(entry.suffix, name)) return entry.engine;
-  }
-  return {};
+  const EngineInfo* engine = find_engine(name);
+  return engine == nullptr ? std::string_view{} : engine->name;
 }
 
 enum class Direction { up, down };

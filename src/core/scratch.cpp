@@ -28,7 +28,8 @@ DatabaseUrl scratch_url(const DatabaseUrl& url) {
   const std::size_t query = original.find('?');
   const std::string_view params =
       query == std::string_view::npos ? std::string_view{} : original.substr(query);
-  if (url.engine == "sqlite") {
+  const EngineInfo* engine = find_engine(url.engine);
+  if (engine != nullptr && engine->file_databases) {
     const fs::path file = fs::path(url.database).parent_path() / (name + ".sqlite3");
     return parse_database_url(fmt::format("{}:{}{}", url.scheme, file.string(), params));
   }
@@ -55,7 +56,8 @@ ScratchDatabase::ScratchDatabase(const std::optional<DatabaseUrl>& server) {
       error.hint = "check TMPDIR and the free space there";
       throw error;
     }
-    m_url = parse_database_url("sqlite:" + (*m_temp_dir / "scratch.sqlite3").string());
+    m_url = parse_database_url(
+        fmt::format("{}:{}", embedded_engine().name, (*m_temp_dir / "scratch.db").string()));
   }
   m_engine = make_engine(m_url);
   try {

@@ -175,7 +175,7 @@ VerifyTarget verify_on(const Project& project, const std::optional<DatabaseUrl>&
                        Reporter& reporter) {
   const Clock::time_point start = Clock::now();
   VerifyTarget target;
-  target.engine = server ? server->engine : "sqlite";
+  target.engine = server ? server->engine : std::string(embedded_engine().name);
   const MigrationSet files =
       load_migrations(project.migrations_dir, target.engine, project.migrations_dir.string());
   target.migrations = static_cast<int>(files.migrations.size());

@@ -8,6 +8,7 @@
 #include "engines/postgres/postgres_engine.h"
 #include "engines/sqlite/sqlite_engine.h"
 #include "util/error.h"
+#include "util/text.h"
 
 namespace dbinit {
 
@@ -32,10 +33,46 @@ LedgerState parse_ledger_state(std::string_view text) {
   throw error;
 }
 
+namespace {
+
+// The registry. Aliases are URL schemes and migration file-name suffixes alike.
+constexpr std::string_view k_sqlite_aliases[] = {"sqlite3"};
+constexpr std::string_view k_postgres_aliases[] = {"postgresql"};
+constexpr std::string_view k_mysql_aliases[] = {"mariadb"};
+
+constexpr EngineInfo k_engines[] = {
+    {"sqlite", k_sqlite_aliases, true, make_sqlite_engine},
+    {"postgres", k_postgres_aliases, false, make_postgres_engine},
+    {"mysql", k_mysql_aliases, false, make_mysql_engine},
+};
+
+}  // namespace
+
+std::span<const EngineInfo> engine_registry() {
+  return k_engines;
+}
+
+const EngineInfo* find_engine(std::string_view name) {
+  for (const EngineInfo& info : k_engines) {
+    if (equals_ci(info.name, name)) return &info;
+    for (std::string_view alias : info.aliases) {
+      if (equals_ci(alias, name)) return &info;
+    }
+  }
+  return nullptr;
+}
+
+const EngineInfo& embedded_engine() {
+  static const EngineInfo& embedded =
+      *std::find_if(std::begin(k_engines), std::end(k_engines),
+                    [](const EngineInfo& e) { return e.file_databases; });
+  return embedded;
+}
+
 std::unique_ptr<Engine> make_engine(const DatabaseUrl& url) {
-  if (url.engine == "sqlite") return make_sqlite_engine(url);
-  if (url.engine == "postgres") return make_postgres_engine(url);
-  if (url.engine == "mysql") return make_mysql_engine(url);
+  for (const EngineInfo& info : k_engines) {
+    if (info.name == url.engine) return info.make(url);
+  }
   Error error(ErrorKind::config, fmt::format("no engine for '{}'", url.engine));
   error.hint = fmt::format("known engines: {}", known_engines());
   throw error;
@@ -48,12 +85,32 @@ void sort_ledger(std::vector<LedgerEntry>& entries) {
   });
 }
 
+void reject_nul_bytes(const Script& script) {
+  const std::size_t nul = script.sql.find('\0');
+  if (nul == std::string_view::npos) return;
+  const std::string_view before = script.sql.substr(0, nul);
+  const int line =
+      script.first_line + static_cast<int>(std::count(before.begin(), before.end(), '\n'));
+  Error error(ErrorKind::failure, "the SQL text holds a NUL byte (\\0), which is not SQL");
+  error.where = fmt::format("{} line {}", script.source, line);
+  error.hint = "the file is binary or was saved in UTF-16; save it as UTF-8 text without NUL bytes";
+  throw error;
+}
+
 void configure_engine_libraries() {
   configure_sqlite_library();
 }
 
 std::string_view known_engines() {
-  return "sqlite, postgres, mysql";
+  static const std::string names = [] {
+    std::string out;
+    for (const EngineInfo& info : k_engines) {
+      if (!out.empty()) out += ", ";
+      out += info.name;
+    }
+    return out;
+  }();
+  return names;
 }
 
 }  // namespace dbinit

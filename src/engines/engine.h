@@ -65,6 +65,12 @@ struct Script {
   int first_line = 1;
 };
 
+/// Throws Error{failure} when `script` holds a NUL byte, with `where` = `<source> line <N>` of the
+/// first one. No engine can run such text as written: SQLite and libpq read SQL as NUL-terminated C
+/// strings (the rest would be cut off silently, or parsed without end) and servers refuse it.
+/// Every engine calls this first in execute() and restore().
+void reject_nul_bytes(const Script& script);
+
 /// What `Engine::open` found.
 enum class OpenResult {
   opened,   // the database existed and is open
@@ -173,7 +179,9 @@ class Engine {
   /// Engines without the notion do nothing.
   virtual void set_foreign_keys(bool on) = 0;
   /// Throws Error{failure} naming the first violations when any foreign key is violated (SQLite:
-  /// PRAGMA foreign_key_check). Engines that always enforce foreign keys do nothing.
+  /// PRAGMA foreign_key_check), with `where` = the source of the script executed last (the
+  /// migration that ran with foreign keys off). Engines that always enforce foreign keys do
+  /// nothing.
   virtual void check_foreign_keys() = 0;
 
   // --- Schema -----------------------------------------------------------------------------------
@@ -181,6 +189,36 @@ class Engine {
   /// The current schema as engine-native DDL in a stable order, without dbinit's own tables.
   virtual std::string schema() = 0;
 };
+
+// --- The registry -------------------------------------------------------------------------------
+
+/// One engine as the registry (engine.cpp) lists it: what the URL parser, the migration loader and
+/// the core may know about an engine without opening a database. Adding an engine is a folder under
+/// src/engines/ and one entry here.
+struct EngineInfo {
+  /// The canonical name: `DatabaseUrl::engine`, `Engine::name()`, the migration file suffix
+  /// (`0003-add-index.sqlite.sql`).
+  std::string_view name;
+  /// Other names accepted for the engine, as URL schemes and as file-name suffixes (`sqlite3`).
+  std::span<const std::string_view> aliases;
+  /// True when a database is a file that the URL names by its path (`sqlite:path/to/file.db`,
+  /// no `//user:password@host`), so that scratch databases (verify, baseline --detect) are files
+  /// in a temporary folder. False for server engines, whose scratch databases are created on the
+  /// server of the URL.
+  bool file_databases = false;
+  /// Builds the engine for `url` (url.engine == name). Does not connect: see Engine::open().
+  std::unique_ptr<Engine> (*make)(const DatabaseUrl& url) = nullptr;
+};
+
+/// Every engine dbinit is built with, the embedded default (SQLite) first.
+std::span<const EngineInfo> engine_registry();
+
+/// The engine whose name or alias is `name` (compared without regard to case), or nullptr.
+const EngineInfo* find_engine(std::string_view name);
+
+/// The engine used when no server is named: the first file engine of the registry (SQLite). The
+/// scratch databases of `verify` without --url are of this engine.
+const EngineInfo& embedded_engine();
 
 /// Builds the engine registered for `url.engine`. Throws Error{config} for an unknown engine.
 std::unique_ptr<Engine> make_engine(const DatabaseUrl& url);
@@ -190,7 +228,7 @@ std::unique_ptr<Engine> make_engine(const DatabaseUrl& url);
 /// per allocation (about a sixth of reading a large schema). Call once, before any engine is made.
 void configure_engine_libraries();
 
-/// The engine names dbinit knows, for messages: "sqlite, postgres, mysql".
+/// The canonical names of the registry's engines, for messages: "sqlite, postgres, mysql".
 std::string_view known_engines();
 
 }  // namespace dbinit

@@ -5,22 +5,13 @@
 
 #include <fmt/format.h>
 
+#include "engines/engine.h"
 #include "util/error.h"
 #include "util/text.h"
 
 namespace dbinit {
 
 namespace {
-
-struct SchemeAlias {
-  std::string_view scheme;
-  std::string_view engine;
-};
-
-constexpr SchemeAlias k_schemes[] = {
-    {"sqlite", "sqlite"},       {"sqlite3", "sqlite"}, {"postgres", "postgres"},
-    {"postgresql", "postgres"}, {"mysql", "mysql"},    {"mariadb", "mysql"},
-};
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -114,9 +105,9 @@ DatabaseUrl parse_database_url(std::string_view text) {
   std::string scheme = colon == std::string_view::npos ? "" : std::string(text.substr(0, colon));
   std::transform(scheme.begin(), scheme.end(), scheme.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  auto alias = std::find_if(std::begin(k_schemes), std::end(k_schemes),
-                            [&](const SchemeAlias& a) { return a.scheme == scheme; });
-  if (alias == std::end(k_schemes)) {
+  // Schemes are the registry's engine names and aliases (engine.cpp).
+  const EngineInfo* engine = find_engine(scheme);
+  if (engine == nullptr) {
     // Do not echo the URL: it may hold a password and is not one we understand well enough to
     // redact reliably. Show only the scheme, and only when it looks like one (text before the
     // first ':' could otherwise be anything, a password included).
@@ -129,7 +120,7 @@ DatabaseUrl parse_database_url(std::string_view text) {
     throw error;
   }
   url.scheme = scheme;
-  url.engine = std::string(alias->engine);
+  url.engine = std::string(engine->name);
 
   std::string_view rest = text.substr(colon + 1);
   std::string_view query;
@@ -139,12 +130,12 @@ DatabaseUrl parse_database_url(std::string_view text) {
   }
   parse_query(query, url);
 
-  if (url.engine == "sqlite") {
+  if (engine->file_databases) {
     // sqlite:rel, sqlite:/abs, sqlite://rel, sqlite:///abs
     if (rest.starts_with("//")) rest.remove_prefix(2);
     url.database = percent_decode(rest);
     if (url.database.empty()) {
-      Error error(ErrorKind::config, "SQLite URL names no file");
+      Error error(ErrorKind::config, fmt::format("{} URL names no file", url.engine));
       error.where = url.redacted();
       error.hint = "use sqlite:path/to/file.db or sqlite:///absolute/path/file.db";
       throw error;

@@ -273,5 +273,40 @@ TEST_F(CliTest, NoMigrationsFolderIsNotAnError) {
   EXPECT_THAT(result.err, HasSubstr("up to date"));
 }
 
+TEST_F(CliTest, NulByteInAMigrationIsAnErrorNamingFileAndLineNotAHang) {
+  using namespace std::string_literals;
+  migration("0001-a.sql", "CREATE TABLE a (id INTEGER);\n");
+  migration("0002-x.sql", "-- dbinit:up\nSELECT 1;\0\n"s);
+  RunOptions options;
+  options.cwd = project().path();
+  options.env["DBINIT_URL"] = db().url();
+  options.timeout = std::chrono::seconds(30);
+  RunResult result = run_dbinit({"up", "--lock-timeout", "2s"}, options);
+  EXPECT_EQ(result.exit_code, 1) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("0002-x.sql line 2"));
+  EXPECT_THAT(result.err, HasSubstr("NUL byte"));
+
+  if (transactional()) {
+    EXPECT_TRUE(db().tables().empty());  // the whole run was rolled back
+  } else {
+    // MySQL committed the first migration; the failing one may be recorded as failed.
+    const Ledger after = ledger();
+    ASSERT_FALSE(after.empty());
+    EXPECT_EQ(after.front(), (std::pair<std::string, std::string>{"1", "applied"}));
+    if (after.size() > 1) {
+      EXPECT_EQ(after.back(), (std::pair<std::string, std::string>{"2", "failed"}));
+      ASSERT_EQ(dbinit({"repair", "--forget-failed", "2"}).exit_code, 0);
+    }
+  }
+
+  // A file holding only a NUL byte: the same, and the first run let go of the lock (this one
+  // waits at most 2s for it).
+  migration("0002-x.sql", "\0"s);
+  result = run_dbinit({"up", "--lock-timeout", "2s"}, options);
+  EXPECT_EQ(result.exit_code, 1) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("0002-x.sql line 1"));
+  EXPECT_THAT(result.err, HasSubstr("NUL byte"));
+}
+
 }  // namespace
 }  // namespace dbinit::test

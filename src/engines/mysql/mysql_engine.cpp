@@ -529,9 +529,13 @@ class MysqlEngine final : public Engine {
 
   // --- Execution --------------------------------------------------------------------------------
 
-  void execute(const Script& script) override { run_script(script, false); }
+  void execute(const Script& script) override {
+    reject_nul_bytes(script);
+    run_script(script, false);
+  }
 
   void restore(const Script& script) override {
+    reject_nul_bytes(script);
     run_script(script, true);
     // A dump sets the session's character set and restores it at its end; make sure a dump that
     // did not (a truncated one) leaves the connection as dbinit escapes for.

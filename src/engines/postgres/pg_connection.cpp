@@ -125,7 +125,7 @@ std::optional<PgConnectError> PgConnection::connect(const DatabaseUrl& url,
     PgConnectError error;
     std::string raw = libpq().PQerrorMessage(conn);
     error.failure = classify(conn, raw);
-    error.message = pg_clean_message(raw);
+    error.message = pg_clean_message(raw, &error.detail);
     error.user = libpq().PQuser(conn) != nullptr ? libpq().PQuser(conn) : url.user;
     error.database = libpq().PQdb(conn) != nullptr ? libpq().PQdb(conn) : url.database;
     libpq().PQfinish(conn);
@@ -165,7 +165,7 @@ PgResult PgConnection::exec(std::string_view sql,
     error.code = "SQLSTATE " + state;
     error.hint = pg_resource_hint(state);
   }
-  error.detail = pg_error_field(result.get(), PG_DIAG_MESSAGE_DETAIL);
+  error.detail = pg_error_detail(result.get());
   error.statement = text;
   throw error;
 }
@@ -192,7 +192,7 @@ std::string pg_resource_hint(std::string_view sqlstate) {
   return {};
 }
 
-std::string pg_clean_message(std::string_view message) {
+std::string pg_clean_message(std::string_view message, std::string* detail) {
   std::string out;
   std::size_t pos = 0;
   while (pos < message.size()) {
@@ -201,7 +201,11 @@ std::string pg_clean_message(std::string_view message) {
     std::string_view line = message.substr(pos, end - pos);
     while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
     while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.remove_suffix(1);
-    if (!line.empty()) {
+    if (detail != nullptr && (line.starts_with("DETAIL:") || line.starts_with("HINT:") ||
+                              line.starts_with("CONTEXT:"))) {
+      if (!detail->empty()) *detail += '\n';
+      *detail += redact_passwords(line);
+    } else if (!line.empty()) {
       if (!out.empty()) out += "; ";
       // The server pads its severity (`FATAL:  password authentication failed`).
       for (std::size_t i = 0; i < line.size(); ++i) {
@@ -212,6 +216,25 @@ std::string pg_clean_message(std::string_view message) {
     pos = end + 1;
   }
   return redact_passwords(out);
+}
+
+std::string pg_error_detail(const PGresult* result) {
+  std::string detail;
+  auto add = [&](std::string_view label, int field) {
+    const std::string value = pg_error_field(result, field);
+    if (value.empty()) return;
+    if (!detail.empty()) detail += '\n';
+    detail += label;
+    detail += ": ";
+    for (char c : value) {
+      detail += c;
+      if (c == '\n') detail += "  ";
+    }
+  };
+  add("DETAIL", PG_DIAG_MESSAGE_DETAIL);
+  add("HINT", PG_DIAG_MESSAGE_HINT);
+  add("CONTEXT", PG_DIAG_CONTEXT);
+  return detail;
 }
 
 std::string pg_error_field(const PGresult* result, int field) {

@@ -37,6 +37,8 @@ struct PgConnectError {
   std::string message;
   std::string user;
   std::string database;
+  /// The server's DETAIL and HINT lines, for Error::detail (see pg_clean_message).
+  std::string detail = {};
 };
 
 class PgConnection {
@@ -74,8 +76,15 @@ class PgConnection {
 };
 
 /// The connection-level part of a failed result's message when there is no SQLSTATE (the server
-/// went away): libpq's text, passwords redacted, lines joined.
-std::string pg_clean_message(std::string_view message);
+/// went away): libpq's text, passwords redacted, lines joined with `; `. When `detail` is given,
+/// the server's `DETAIL:`, `HINT:` and `CONTEXT:` lines go there instead, one per line, in the
+/// form of Error::detail (see pg_error_detail).
+std::string pg_clean_message(std::string_view message, std::string* detail = nullptr);
+
+/// The DETAIL, HINT and CONTEXT fields of an error result as Error::detail holds them: one
+/// `DETAIL: ...` / `HINT: ...` / `CONTEXT: ...` line each, in that order, the continuation lines
+/// of a multi-line field indented by two spaces; empty when the server sent none.
+std::string pg_error_detail(const PGresult* result);
 
 /// True when an error means that the server went away rather than that the statement was wrong:
 /// the connection is no longer usable (`conn` is CONNECTION_BAD), or `sqlstate` is an

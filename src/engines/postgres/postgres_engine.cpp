@@ -16,6 +16,7 @@
 #include "engines/postgres/pg_schema.h"
 #include "engines/postgres/pg_splitter.h"
 #include "util/error.h"
+#include "util/text.h"
 
 namespace dbinit {
 
@@ -28,7 +29,8 @@ namespace {
 // https://www.postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS
 constexpr std::string_view k_lock_key = "hashtextextended('dbinit:' || current_database(), 0)";
 
-constexpr std::string_view k_create_ledger = R"(CREATE TABLE IF NOT EXISTS dbinit_migrations (
+// {} is the ledger's schema-qualified table name (PostgresEngine::m_ledger).
+constexpr std::string_view k_create_ledger = R"(CREATE TABLE IF NOT EXISTS {} (
   version text PRIMARY KEY,
   name text NOT NULL,
   checksum text NOT NULL,
@@ -40,7 +42,7 @@ constexpr std::string_view k_create_ledger = R"(CREATE TABLE IF NOT EXISTS dbini
   error text
 ))";
 
-constexpr std::string_view k_create_meta = R"(CREATE TABLE IF NOT EXISTS dbinit_meta (
+constexpr std::string_view k_create_meta = R"(CREATE TABLE IF NOT EXISTS {} (
   key text PRIMARY KEY,
   value text NOT NULL
 ))";
@@ -255,11 +257,25 @@ class PostgresEngine final : public Engine {
   /// Undoes what an init dump set for the session (pg_dump empties search_path, for one).
   void reset_session();
 
+  /// Finds the ledger's schema for this connection (see m_schema).
+  void resolve_ledger_schema();
+  /// Returns the session's settings and role to their connection-time values after `statements`
+  /// of `script` ran, when any of them may have changed them (SET, RESET, set_config()).
+  void reset_session_after(const Script& script, std::span<const PgStatement> statements);
+
   DatabaseUrl m_url;
   std::string m_where;
   PgConnection m_conn;
   /// The connection to the maintenance database that holds the reset lock (lock_for_reset).
   PgConnection m_reset_lock;
+  /// The schema that holds the ledger: the first schema of the search_path at connect time
+  /// (normally `public`), resolved once by open(). Every statement of dbinit's own names its
+  /// tables through it, so that a migration's `SET search_path` cannot move the ledger. Empty when
+  /// the connection had no current schema: then the names are left unqualified.
+  std::string m_schema;
+  /// `"<schema>".dbinit_migrations` and `"<schema>".dbinit_meta` (unqualified without m_schema).
+  std::string m_ledger{k_ledger_table};
+  std::string m_meta{k_meta_table};
   /// What open(false) found when the database did not exist.
   std::optional<PgConnectError> m_missing;
   std::string m_database;
@@ -291,6 +307,7 @@ void PostgresEngine::throw_connect_error(const PgConnectError& failure) const {
                   fmt::format("PostgreSQL rejected the credentials of role '{}': {}", failure.user,
                               failure.message));
       error.where = m_where;
+      error.detail = failure.detail;
       error.hint =
           "check the user name and password in the URL (or DATABASE_URL_FILE) and the "
           "server's pg_hba.conf";
@@ -300,6 +317,7 @@ void PostgresEngine::throw_connect_error(const PgConnectError& failure) const {
       Error error(ErrorKind::config,
                   fmt::format("invalid PostgreSQL connection parameter: {}", failure.message));
       error.where = m_where;
+      error.detail = failure.detail;
       error.hint =
           "see https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-PARAMKEYWORDS";
       throw error;
@@ -308,6 +326,7 @@ void PostgresEngine::throw_connect_error(const PgConnectError& failure) const {
       Error error(ErrorKind::failure,
                   fmt::format("cannot set up a TLS connection to PostgreSQL: {}", failure.message));
       error.where = m_where;
+      error.detail = failure.detail;
       error.hint =
           "check sslmode (disable, prefer, require, verify-ca, verify-full), sslrootcert, sslcert "
           "and sslkey in the URL against the server's ssl settings";
@@ -318,6 +337,7 @@ void PostgresEngine::throw_connect_error(const PgConnectError& failure) const {
       Error error(ErrorKind::unreachable,
                   fmt::format("cannot connect to PostgreSQL: {}", failure.message));
       error.where = m_where;
+      error.detail = failure.detail;
       error.hint = "check that the server is running and reachable, or wait for it with --wait";
       throw error;
     }
@@ -344,7 +364,18 @@ OpenResult PostgresEngine::open(bool create) {
   if (failure) throw_connect_error(*failure);
   const char* database = libpq().PQdb(m_conn.get());
   m_database = database != nullptr ? database : m_url.database;
+  resolve_ledger_schema();
   return result;
+}
+
+void PostgresEngine::resolve_ledger_schema() {
+  PgResult result =
+      conn().exec("SELECT current_schema()", "finding the schema of the ledger failed", m_where);
+  const std::optional<std::string> schema = pg_value(result.get(), 0, 0);
+  m_schema = schema.value_or("");
+  const std::string prefix = m_schema.empty() ? "" : pg_quote_identifier(m_schema) + ".";
+  m_ledger = prefix + std::string(k_ledger_table);
+  m_meta = prefix + std::string(k_meta_table);
 }
 
 bool PostgresEngine::create_database(const std::string& database) {
@@ -501,25 +532,26 @@ bool PostgresEngine::table_exists(std::string_view table) const {
   PgResult result = conn().exec(
       "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
       "ON n.oid = c.relnamespace WHERE c.relname = $1 AND c.relkind IN ('r', 'p') "
-      "AND n.nspname = ANY (current_schemas(false)))",
-      {std::string(table)}, "looking for the ledger failed", m_where);
+      "AND (n.nspname = $2 OR ($2 = '' AND n.nspname = ANY (current_schemas(false)))))",
+      {std::string(table), m_schema}, "looking for the ledger failed", m_where);
   return pg_text(result.get(), 0, 0) == "t";
 }
 
 std::optional<std::vector<LedgerEntry>> PostgresEngine::read_ledger() {
-  static constexpr std::string_view k_select =
+  const std::string select = fmt::format(
       "SELECT version, name, checksum, state, applied_at, duration_ms, applied_by, down_sql, "
-      "error FROM dbinit_migrations";
+      "error FROM {}",
+      m_ledger);
   PgResult result;
   if (in_transaction()) {
     // Under the lock the catalog cache may be stale (see table_exists): look first.
     if (!table_exists(k_ledger_table)) return std::nullopt;
-    result = conn().exec(k_select, "reading the ledger failed", m_where);
+    result = conn().exec(select, "reading the ledger failed", m_where);
   } else {
     // Outside a transaction the statement starts its own, which refreshes the cache: a missing
     // ledger is the query's undefined_table error, and a start costs one round trip.
     try {
-      result = conn().exec(k_select, "reading the ledger failed", m_where);
+      result = conn().exec(select, "reading the ledger failed", m_where);
     } catch (const Error& error) {
       if (error.code == "SQLSTATE 42P01") return std::nullopt;
       throw;
@@ -547,8 +579,10 @@ std::optional<std::vector<LedgerEntry>> PostgresEngine::read_ledger() {
 }
 
 void PostgresEngine::ensure_ledger() {
-  conn().exec(k_create_ledger, "creating the ledger table dbinit_migrations failed", m_where);
-  conn().exec(k_create_meta, "creating the table dbinit_meta failed", m_where);
+  conn().exec(fmt::format(k_create_ledger, m_ledger),
+              fmt::format("creating the ledger table {} failed", m_ledger), m_where);
+  conn().exec(fmt::format(k_create_meta, m_meta),
+              fmt::format("creating the table {} failed", m_meta), m_where);
 }
 
 void PostgresEngine::record(const LedgerEntry& entry) {
@@ -562,9 +596,10 @@ void PostgresEngine::record_all(std::span<const LedgerEntry> entries) {
   constexpr std::size_t k_rows = 500;  // 4,500 parameters, under the protocol's 65,535
   for (std::size_t first = 0; first < entries.size(); first += k_rows) {
     const std::size_t last = std::min(first + k_rows, entries.size());
-    std::string sql =
-        "INSERT INTO dbinit_migrations (version, name, checksum, state, applied_at, duration_ms, "
-        "applied_by, down_sql, error) VALUES ";
+    std::string sql = fmt::format(
+        "INSERT INTO {} (version, name, checksum, state, applied_at, duration_ms, "
+        "applied_by, down_sql, error) VALUES ",
+        m_ledger);
     std::vector<std::optional<std::string>> params;
     params.reserve((last - first) * k_columns);
     for (std::size_t i = first; i < last; ++i) {
@@ -594,24 +629,25 @@ void PostgresEngine::record_all(std::span<const LedgerEntry> entries) {
 }
 
 void PostgresEngine::remove(std::string_view version) {
-  conn().exec("DELETE FROM dbinit_migrations WHERE version = $1", {std::string(version)},
+  conn().exec(fmt::format("DELETE FROM {} WHERE version = $1", m_ledger), {std::string(version)},
               fmt::format("removing migration {} from the ledger failed", version), m_where);
 }
 
 std::optional<std::string> PostgresEngine::meta(std::string_view key) {
   if (!table_exists(k_meta_table)) return std::nullopt;
-  PgResult result = conn().exec("SELECT value FROM dbinit_meta WHERE key = $1", {std::string(key)},
-                                fmt::format("reading '{}' from dbinit_meta failed", key), m_where);
+  PgResult result =
+      conn().exec(fmt::format("SELECT value FROM {} WHERE key = $1", m_meta), {std::string(key)},
+                  fmt::format("reading '{}' from {} failed", key, m_meta), m_where);
   if (libpq().PQntuples(result.get()) == 0) return std::nullopt;
   return pg_value(result.get(), 0, 0);
 }
 
 void PostgresEngine::set_meta(std::string_view key, std::string_view value) {
-  conn().exec(
-      "INSERT INTO dbinit_meta (key, value) VALUES ($1, $2) "
-      "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-      {std::string(key), std::string(value)},
-      fmt::format("storing '{}' in dbinit_meta failed", key), m_where);
+  conn().exec(fmt::format("INSERT INTO {} (key, value) VALUES ($1, $2) "
+                          "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                          m_meta),
+              {std::string(key), std::string(value)},
+              fmt::format("storing '{}' in {} failed", key, m_meta), m_where);
 }
 
 void PostgresEngine::begin_locked(std::chrono::milliseconds timeout) {
@@ -742,8 +778,28 @@ void PostgresEngine::rollback() noexcept {
 }
 
 void PostgresEngine::execute(const Script& script) {
+  reject_nul_bytes(script);
   std::vector<PgStatement> statements = split_pg_statements(script.sql);
   if (statements.empty()) return;
+  // psql's backslash commands (\connect, \set, \i, ...) are read by psql itself and are not SQL:
+  // the server would answer with a bare syntax error. Refused before anything runs.
+  for (const PgStatement& statement : statements) {
+    if (script.sql[statement.begin] != '\\') continue;
+    std::string_view text = script.sql.substr(statement.begin, statement.end - statement.begin);
+    text = text.substr(0, text.find_first_of("\r\n"));
+    const std::string_view command = text.substr(0, text.find_first_of(" \t"));
+    Error error(ErrorKind::failure,
+                fmt::format("{} is a psql meta-command, not SQL: dbinit sends migrations to the "
+                            "server, which does not understand psql's backslash commands",
+                            command));
+    error.where = fmt::format("{} line {}", script.source, script.first_line + statement.line - 1);
+    error.statement = std::string(text);
+    error.hint = command == "\\connect" || command == "\\c"
+                     ? "remove it: dbinit runs a migration in the database of its URL; give each "
+                       "database its own URL (or service in dbinit.toml)"
+                     : "remove it, or write what it does in SQL";
+    throw error;
+  }
   long done = 0;
   if (in_transaction()) {
     // Inside a transaction the script goes in one round trip; the server still reports one
@@ -778,12 +834,31 @@ void PostgresEngine::execute(const Script& script) {
       throw error;
     }
     flush(statements.size());
+    reset_session_after(script, statements);
     return;
   }
   // Autocommit (no-transaction migrations): one statement at a time, so that statements that
   // refuse to run in a transaction block (CREATE INDEX CONCURRENTLY, VACUUM, ...) work.
   for (const PgStatement& statement : statements) {
     run_text(script, statement.begin, statement.end, std::span(&statement, 1), done);
+  }
+  reset_session_after(script, statements);
+}
+
+void PostgresEngine::reset_session_after(const Script& script,
+                                         std::span<const PgStatement> statements) {
+  // A migration's SET search_path (or role, or timeout) would otherwise apply to the migrations
+  // after it in the same session, which then behave differently from a run that starts with
+  // them. Only scripts that may change a setting pay the round trip: statements that begin with
+  // SET or RESET, and any mention of set_config() or search_path (DO blocks, EXECUTE).
+  const bool changes =
+      std::any_of(statements.begin(), statements.end(), [&](const PgStatement& st) {
+        std::string_view text = script.sql.substr(st.begin, st.end - st.begin);
+        return starts_with_word(text, "SET") || starts_with_word(text, "RESET");
+      });
+  if (changes || find_ci(script.sql, "set_config") != std::string_view::npos ||
+      find_ci(script.sql, "search_path") != std::string_view::npos) {
+    reset_session();
   }
 }
 
@@ -875,21 +950,19 @@ Error PostgresEngine::sql_error(const PGresult* result, const Script& script, st
         std::string(script.sql.substr(statement->begin, statement->end - statement->begin));
   }
 
-  std::string detail;
-  auto add = [&](std::string_view label, int field) {
-    std::string value = pg_error_field(result, field);
-    if (value.empty()) return;
-    if (!detail.empty()) detail += '\n';
-    detail += fmt::format("{}: {}", label, value);
-  };
-  add("DETAIL", PG_DIAG_MESSAGE_DETAIL);
-  add("HINT", PG_DIAG_MESSAGE_HINT);
-  add("CONTEXT", PG_DIAG_CONTEXT);
-  error.detail = detail;
+  error.detail = pg_error_detail(result);
+  if (state == "25001") {
+    // active_sql_transaction: VACUUM, CREATE INDEX CONCURRENTLY, ALTER SYSTEM, CREATE DATABASE...
+    error.hint =
+        "the statement cannot run inside a transaction: put `-- dbinit:no-transaction` on a "
+        "line of its own before the migration's first statement, and keep such statements in a "
+        "migration of their own";
+  }
   return error;
 }
 
 void PostgresEngine::restore(const Script& script) {
+  reject_nul_bytes(script);
   PgScanner scanner(script.sql);
   std::vector<PgStatement> batch;
   long done = 0;
@@ -1058,9 +1131,9 @@ void PostgresEngine::reset_session() {
   // need schema-qualified names. RESET ALL returns every setting to its connection-time value
   // (the URL's `options` included); SET SESSION AUTHORIZATION DEFAULT also resets the role, which
   // RESET ALL leaves alone. Inside the run's transaction both are rolled back with it.
-  conn().exec("SET SESSION AUTHORIZATION DEFAULT", "resetting the session after the restore failed",
+  conn().exec("SET SESSION AUTHORIZATION DEFAULT", "resetting the session's settings failed",
               m_where);
-  conn().exec("RESET ALL", "resetting the session after the restore failed", m_where);
+  conn().exec("RESET ALL", "resetting the session's settings failed", m_where);
 }
 
 }  // namespace

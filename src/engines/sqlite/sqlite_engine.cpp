@@ -231,6 +231,9 @@ class SqliteEngine final : public Engine {
   DatabaseUrl m_url;
   std::string m_path;
   std::string m_lock_path;
+  /// The source of the last script run (execute, restore): check_foreign_keys() names it, since
+  /// the violations it finds were written by that script (`-- dbinit:foreign-keys off`).
+  std::string m_last_source;
   sqlite3* m_db = nullptr;
   int m_lock_fd = -1;
   bool m_session_lock = false;  // m_lock_fd is held by lock() rather than by begin_locked()
@@ -765,6 +768,10 @@ void SqliteEngine::restore(const Script& script) {
 
 void SqliteEngine::run_script(const Script& script, bool restoring) {
   require_open();
+  // sqlite3_prepare stops at a NUL byte and reports an empty statement that ends there: without
+  // this check the loop below would never get past it.
+  reject_nul_bytes(script);
+  m_last_source = script.source;
   // sqlite3_prepare reads a NUL-terminated copy: when given a length without the terminator it
   // copies the whole remaining text for every statement.
   const std::string sql(script.sql);
@@ -808,11 +815,28 @@ void SqliteEngine::run_script(const Script& script, bool restoring) {
       error.statement = std::string(trim_statement(text));
       error.statements_done = done;
       error.hint = storage_hint();
+      if (error.hint.empty() &&
+          (error.message().find("within a transaction") != std::string::npos ||
+           error.message().find("inside a transaction") != std::string::npos)) {
+        // VACUUM, journal_mode=WAL, PRAGMA synchronous and the like refuse to run in the run's
+        // transaction.
+        error.hint =
+            "the statement cannot run inside a transaction: put `-- dbinit:no-transaction` on a "
+            "line of its own before the migration's first statement";
+      }
       return error;
     };
 
     if (rc != SQLITE_OK) throw fail(sqlite3_error_offset(m_db));
     const std::size_t next = static_cast<std::size_t>(tail - begin);
+    if (next <= pos) {
+      // SQLite made no progress: text it cannot read (reject_nul_bytes() catches the one known
+      // case). Failing is better than spinning here forever under the write lock.
+      Error error(ErrorKind::failure, "SQLite cannot read the SQL text here");
+      error.where = fmt::format("{} line {}", script.source, lines.line_at(pos));
+      error.statements_done = done;
+      throw error;
+    }
     if (!statement) {
       pos = next;
       continue;
@@ -904,7 +928,9 @@ void SqliteEngine::check_foreign_keys() {
                                     fmt::join(shown, "; "));
   if (count > k_shown) message += fmt::format("; and {} more", count - k_shown);
   Error error(ErrorKind::failure, std::move(message));
-  error.where = m_path;
+  // The violations were written by the script that ran with foreign keys off: name it rather than
+  // the database file.
+  error.where = m_last_source.empty() ? m_path : m_last_source;
   error.code = "SQLITE_CONSTRAINT_FOREIGNKEY";
   error.hint = "fix the rows or the migration; PRAGMA foreign_key_check lists every violation";
   throw error;

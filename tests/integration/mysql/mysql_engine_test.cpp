@@ -1,6 +1,7 @@
-// Engine-level tests of the MySQL/MariaDB engine against the real test server: connection errors,
-// the ledger, statement errors with file lines, DELIMITER scripts, the named lock and the restore
-// of a real mariadb-dump.
+// What only the MySQL/MariaDB engine does, against the real test server: connection errors, TLS,
+// statement errors with file lines, DELIMITER scripts, which scripts roll back, and the restore of
+// a real mariadb-dump. The contract every engine keeps (ledger, lock, errors, restore, drop,
+// schema) is tested once in integration/engine_conformance_test.cpp.
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -244,77 +245,6 @@ TEST(MysqlEngine, UnknownParametersAreConfigErrors) {
 
 // --- Ledger -----------------------------------------------------------------------------------
 
-TEST(MysqlEngine, LedgerRoundTrip) {
-  Opened o;
-  Engine& engine = *o.engine;
-  EXPECT_EQ(engine.read_ledger(), std::nullopt);
-  EXPECT_EQ(engine.meta(k_meta_environment), std::nullopt);
-  engine.ensure_ledger();
-  engine.ensure_ledger();  // idempotent
-  ASSERT_TRUE(engine.read_ledger().has_value());
-  EXPECT_TRUE(engine.read_ledger()->empty());
-  EXPECT_FALSE(engine.has_user_tables());
-
-  const std::string tricky = "DROP TABLE `t`; -- it's \\ \"quoted\"\n\t😀 é\x01 '';";
-  for (std::string version : {"10", "9", "100", "0"}) {
-    LedgerEntry entry;
-    entry.version = version;
-    entry.name = version + "-näme.sql";
-    entry.checksum = "sha256:" + std::string(64, 'a');
-    entry.state = LedgerState::applied;
-    entry.applied_at = "2026-11-22T03:16:26Z";
-    entry.duration_ms = 1234567890123;
-    entry.applied_by = "ci@host dbinit 0.1.0";
-    if (version == "10") entry.down_sql = tricky;
-    engine.record(entry);
-  }
-  LedgerEntry failed;
-  failed.version = "101";
-  failed.name = "101-broken.sql";
-  failed.checksum = "sha256:00";
-  failed.state = LedgerState::failed;
-  failed.applied_at = "2026-11-22T03:16:27Z";
-  failed.applied_by = "ci@host dbinit 0.1.0";
-  failed.error = "in progress";
-  engine.record(failed);
-
-  auto ledger = engine.read_ledger();
-  ASSERT_TRUE(ledger.has_value());
-  std::vector<std::string> versions;
-  for (const LedgerEntry& entry : *ledger) versions.push_back(entry.version);
-  EXPECT_EQ(versions, (std::vector<std::string>{"0", "9", "10", "100", "101"}));
-  const LedgerEntry& ten = (*ledger)[2];
-  EXPECT_EQ(ten.name, "10-näme.sql");
-  EXPECT_EQ(ten.down_sql, tricky);
-  EXPECT_EQ(ten.error, std::nullopt);
-  EXPECT_EQ(ten.duration_ms, 1234567890123);
-  EXPECT_EQ(ten.state, LedgerState::applied);
-  EXPECT_EQ((*ledger)[1].down_sql, std::nullopt);
-  EXPECT_EQ((*ledger)[4].state, LedgerState::failed);
-  EXPECT_EQ((*ledger)[4].error, "in progress");
-
-  // Recording a version again replaces its row.
-  failed.state = LedgerState::applied;
-  failed.error.reset();
-  failed.duration_ms = 7;
-  engine.record(failed);
-  ledger = engine.read_ledger();
-  ASSERT_EQ(ledger->size(), 5u);
-  EXPECT_EQ(ledger->back().state, LedgerState::applied);
-  EXPECT_EQ(ledger->back().error, std::nullopt);
-  EXPECT_EQ(ledger->back().duration_ms, 7);
-
-  engine.remove("9");
-  engine.remove("9");  // no row is not an error
-  EXPECT_EQ(engine.read_ledger()->size(), 4u);
-
-  engine.set_meta(k_meta_environment, "development");
-  engine.set_meta(k_meta_environment, "production");
-  EXPECT_EQ(engine.meta(k_meta_environment), "production");
-  EXPECT_FALSE(engine.has_user_tables());
-  EXPECT_EQ(engine.schema(), "");
-}
-
 // --- Execution --------------------------------------------------------------------------------
 
 TEST(MysqlEngine, FailingStatementNamesFileLineErrnoAndSqlstate) {
@@ -466,53 +396,6 @@ TEST(MysqlEngine, DmlInATransactionRollsBackCompletely) {
   o.engine->execute({"INSERT INTO t VALUES (5);", "0003.sql", 1});
   o.engine->commit();
   EXPECT_EQ(o.db->query("SELECT a FROM t ORDER BY a"), (Rows{{"1"}, {"5"}}));
-}
-
-// --- Lock -------------------------------------------------------------------------------------
-
-TEST(MysqlEngine, NamedLockTimesOutForASecondSession) {
-  Opened o;
-  auto second = engine_for(o.db->url());
-  ASSERT_EQ(second->open(false), OpenResult::opened);
-
-  o.engine->lock(5s);
-  auto start = std::chrono::steady_clock::now();
-  Error error = expect_error([&] { second->lock(300ms); });
-  auto waited = std::chrono::steady_clock::now() - start;
-  EXPECT_EQ(error.kind(), ErrorKind::lock_timeout) << error.full_message();
-  EXPECT_EQ(exit_code(error.kind()), 5);
-  EXPECT_GE(waited, 250ms);
-  EXPECT_LT(waited, 5s);
-
-  o.engine->unlock();
-  second->lock(1s);
-  second->unlock();
-
-  // begin_locked holds the lock until commit / rollback.
-  o.engine->begin_locked(1s);
-  EXPECT_EQ(expect_error([&] { second->lock(0ms); }).kind(), ErrorKind::lock_timeout);
-  o.engine->commit();
-  second->lock(0ms);
-  EXPECT_EQ(expect_error([&] { o.engine->begin_locked(100ms); }).kind(), ErrorKind::lock_timeout);
-  second->unlock();
-  o.engine->begin_locked(1s);
-  o.engine->rollback();
-  second->lock(0ms);
-  second->unlock();
-}
-
-TEST(MysqlEngine, TheLockIsPerDatabaseAndEndsWithTheSession) {
-  Opened a;
-  Opened b;
-  a.engine->lock(1s);
-  b.engine->lock(0ms);  // another database: no conflict
-  b.engine->unlock();
-
-  auto again = engine_for(a.db->url());
-  again->open(false);
-  EXPECT_EQ(expect_error([&] { again->lock(0ms); }).kind(), ErrorKind::lock_timeout);
-  a.engine.reset();  // the session ends, like a killed process's
-  again->lock(2s);
 }
 
 // --- Schema -----------------------------------------------------------------------------------

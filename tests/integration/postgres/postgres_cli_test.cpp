@@ -294,6 +294,72 @@ TEST_F(PostgresCliTest, LedgerRowsRefusedAtTheCommitRollTheWholeRunBack) {
             (Rows{{"0"}}));
 }
 
+// --- Session settings ---------------------------------------------------------------------------
+
+TEST_F(PostgresCliTest, SearchPathSetByAMigrationMovesNeitherTheLedgerNorTheNextMigration) {
+  migration("0001-other.sql",
+            "CREATE SCHEMA other;\nSET search_path TO other;\nCREATE TABLE in_other (x int);\n");
+  migration("0002-public.sql", "CREATE TABLE in_public (x int);\n");
+  migration("0003-no-tx.sql",
+            "-- dbinit:no-transaction\nSELECT set_config('search_path', 'other', false);\n"
+            "CREATE TABLE other_too (x int);\n");
+  migration("0004-public-again.sql", "CREATE TABLE public_too (x int);\n");
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"up"}, std::vector<std::string>{"up", "--transaction", "each"}}) {
+    SCOPED_TRACE(args.size());
+    RunResult result = dbinit(args);
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_EQ(ledger(),
+              (Ledger{{"1", "applied"}, {"2", "applied"}, {"3", "applied"}, {"4", "applied"}}));
+    EXPECT_EQ(db().query("SELECT table_schema, table_name FROM information_schema.tables "
+                         "WHERE table_schema IN ('public', 'other') ORDER BY 1, 2"),
+              (Rows{{"other", "in_other"},
+                    {"other", "other_too"},
+                    {"public", "dbinit_meta"},
+                    {"public", "dbinit_migrations"},
+                    {"public", "in_public"},
+                    {"public", "public_too"}}));
+    EXPECT_EQ(dbinit({"check"}).exit_code, 0);
+    // Once more from the start, one migration per transaction.
+    db().query(
+        "DROP SCHEMA other CASCADE; DROP TABLE in_public, public_too, dbinit_migrations, "
+        "dbinit_meta");
+  }
+}
+
+TEST_F(PostgresCliTest, ServerDetailHintAndContextArePrintedOneLineEach) {
+  migration("0001-boom.sql",
+            "DO $$ BEGIN\n"
+            "  RAISE EXCEPTION 'boom' USING DETAIL = 'first detail', HINT = 'try harder';\n"
+            "END $$;\n");
+  RunResult result = dbinit({"up"});
+  EXPECT_EQ(result.exit_code, 1) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("dbinit: error: db/migrations/0001-boom.sql line 1: boom "
+                                    "(SQLSTATE P0001)"));
+  EXPECT_THAT(result.err, HasSubstr("\ndbinit: detail: DETAIL: first detail\n"
+                                    "dbinit: detail: HINT: try harder\n"
+                                    "dbinit: detail: CONTEXT: PL/pgSQL function inline_code_block "
+                                    "line 2 at RAISE\n"));
+  // Every line of the report is dbinit's.
+  std::size_t start = 0;
+  while (start < result.err.size()) {
+    const std::size_t end = result.err.find('\n', start);
+    EXPECT_TRUE(result.err.compare(start, 8, "dbinit: ") == 0)
+        << result.err.substr(start, end - start);
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+}
+
+TEST_F(PostgresCliTest, PsqlMetaCommandInAMigrationIsNamedAsSuch) {
+  migration("0001-connect.sql", "-- dbinit:up\n\\connect app\nCREATE TABLE a (id int);\n");
+  RunResult result = dbinit({"up"});
+  EXPECT_EQ(result.exit_code, 1) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("0001-connect.sql line 2: \\connect is a psql meta-command, "
+                                    "not SQL"));
+  EXPECT_TRUE(db().tables().empty());
+}
+
 TEST_F(PostgresCliTest, RoleWithoutCreatedbIsToldWhichPrivilegeIsMissing) {
   const std::string role = "dbinit_test_app_" + std::to_string(getpid());
   const std::string password = "App-Secret-Pw-5";

@@ -1,6 +1,8 @@
-// The PostgreSQL engine through the Engine interface, on the test server: connecting (creating the
-// database, credentials, unreachable servers, libpq parameters), the ledger, the advisory lock,
-// error positions, no-transaction execution, and restoring real pg_dump output.
+// What only the PostgreSQL engine does, on the test server: connecting (creating the database,
+// credentials, unreachable servers, libpq parameters), the ledger's schema, the advisory lock's
+// settings, error positions and detail lines, no-transaction execution, psql meta-commands, session
+// settings, and restoring real pg_dump output. The contract every engine keeps is tested once in
+// integration/engine_conformance_test.cpp.
 
 #include <gtest/gtest.h>
 
@@ -247,78 +249,6 @@ TEST_F(PostgresEngineTest, MultiHostUrlFallsThroughToAWritableServer) {
 
 // --- Ledger ----------------------------------------------------------------------------------
 
-TEST_F(PostgresEngineTest, LedgerRoundTrip) {
-  auto engine = open_engine();
-  engine->ensure_ledger();
-  engine->ensure_ledger();  // idempotent
-  ASSERT_TRUE(engine->read_ledger().has_value());
-  EXPECT_TRUE(engine->read_ledger()->empty());
-  EXPECT_FALSE(engine->has_user_tables());
-
-  LedgerEntry nine = entry("9");
-  nine.down_sql = "DROP TABLE nine;\n-- Zoë's down with 'quotes' and $$dollars$$\n";
-  LedgerEntry ten = entry("10", LedgerState::baseline);
-  LedgerEntry hundred = entry("100", LedgerState::failed);
-  hundred.error = "relation \"x\" does not exist (SQLSTATE 42P01) at statement 3";
-  LedgerEntry zero = entry("0");
-  LedgerEntry long_version = entry("20240830120000123");
-  engine->record(long_version);
-  engine->record(hundred);
-  engine->record(ten);
-  engine->record(nine);
-  engine->record(zero);
-
-  auto ledger = engine->read_ledger();
-  ASSERT_TRUE(ledger.has_value());
-  ASSERT_EQ(ledger->size(), 5u);
-  EXPECT_EQ((*ledger)[0].version, "0");
-  EXPECT_EQ((*ledger)[1].version, "9");
-  EXPECT_EQ((*ledger)[2].version, "10");
-  EXPECT_EQ((*ledger)[3].version, "100");
-  EXPECT_EQ((*ledger)[4].version, "20240830120000123");
-  const LedgerEntry& read_nine = (*ledger)[1];
-  EXPECT_EQ(read_nine.name, nine.name);
-  EXPECT_EQ(read_nine.checksum, nine.checksum);
-  EXPECT_EQ(read_nine.state, LedgerState::applied);
-  EXPECT_EQ(read_nine.applied_at, nine.applied_at);
-  EXPECT_EQ(read_nine.duration_ms, 42);
-  EXPECT_EQ(read_nine.applied_by, nine.applied_by);
-  EXPECT_EQ(read_nine.down_sql, nine.down_sql);
-  EXPECT_EQ(read_nine.error, std::nullopt);
-  EXPECT_EQ((*ledger)[2].state, LedgerState::baseline);
-  EXPECT_EQ((*ledger)[2].down_sql, std::nullopt);
-  EXPECT_EQ((*ledger)[3].state, LedgerState::failed);
-  EXPECT_EQ((*ledger)[3].error, hundred.error);
-
-  hundred.state = LedgerState::applied;
-  hundred.error.reset();
-  hundred.duration_ms = 7;
-  engine->record(hundred);
-  ledger = engine->read_ledger();
-  ASSERT_EQ(ledger->size(), 5u);
-  EXPECT_EQ((*ledger)[3].state, LedgerState::applied);
-  EXPECT_EQ((*ledger)[3].error, std::nullopt);
-  EXPECT_EQ((*ledger)[3].duration_ms, 7);
-
-  engine->remove("9");
-  engine->remove("12345");  // no row: not an error
-  ledger = engine->read_ledger();
-  ASSERT_EQ(ledger->size(), 4u);
-  EXPECT_EQ((*ledger)[1].version, "10");
-
-  EXPECT_EQ(engine->meta(k_meta_environment), std::nullopt);
-  engine->set_meta(k_meta_environment, "development");
-  engine->set_meta(k_meta_environment, "production");
-  EXPECT_EQ(engine->meta(k_meta_environment), "production");
-
-  auto other = engine_for(m_db->url());
-  EXPECT_EQ(other->open(false), OpenResult::opened);
-  EXPECT_EQ(other->read_ledger()->size(), 4u);
-  EXPECT_EQ(other->meta(k_meta_environment), "production");
-  EXPECT_FALSE(other->has_user_tables());
-  EXPECT_EQ(other->schema(), "");
-}
-
 TEST_F(PostgresEngineTest, LedgerTableHasTheDocumentedColumns) {
   auto engine = open_engine();
   engine->ensure_ledger();
@@ -340,18 +270,6 @@ TEST_F(PostgresEngineTest, LedgerTableHasTheDocumentedColumns) {
             (Rows{{"version"}}));
 }
 
-TEST_F(PostgresEngineTest, LedgerCreatedInsideARolledBackTransactionDisappears) {
-  auto engine = open_engine();
-  engine->begin_locked(milliseconds(1000));
-  engine->ensure_ledger();
-  engine->record(entry("1"));
-  engine->execute({"CREATE TABLE t (x int);", "0001-t.sql", 1});
-  engine->rollback();
-  EXPECT_EQ(engine->read_ledger(), std::nullopt);
-  EXPECT_FALSE(engine->has_user_tables());
-  EXPECT_TRUE(m_db->tables().empty());
-}
-
 TEST_F(PostgresEngineTest, LedgerLivesInTheFirstSchemaOfTheSearchPath) {
   m_db->query("CREATE SCHEMA app");
   auto engine = open_engine("?options=-c%20search_path%3Dapp");
@@ -364,18 +282,12 @@ TEST_F(PostgresEngineTest, LedgerLivesInTheFirstSchemaOfTheSearchPath) {
 
 // --- Lock --------------------------------------------------------------------------------------
 
-TEST_F(PostgresEngineTest, TransactionLockMakesTheSecondStarterWaitThenTimeOut) {
+TEST_F(PostgresEngineTest, LockTimeoutNamesTheHolderAndLeavesNoSettingBehind) {
   auto first = open_engine();
   auto second = open_engine();
   first->begin_locked(milliseconds(1000));
-
-  auto start = Clock::now();
   Error error = expect_error([&] { second->begin_locked(milliseconds(300)); });
-  auto waited = Clock::now() - start;
   EXPECT_EQ(error.kind(), ErrorKind::lock_timeout);
-  EXPECT_EQ(exit_code(error.kind()), 5);
-  EXPECT_GE(waited, milliseconds(280));
-  EXPECT_LT(waited, std::chrono::seconds(5));
   EXPECT_EQ(error.code, "SQLSTATE 55P03");
   EXPECT_TRUE(contains(error.detail, "application 'dbinit'")) << error.detail;
   // The failed attempt left no transaction open: plain statements autocommit.
@@ -390,18 +302,7 @@ TEST_F(PostgresEngineTest, TransactionLockMakesTheSecondStarterWaitThenTimeOut) 
        "'lock_timeout leaked: %', current_setting('lock_timeout'); END IF; END $$;",
        "t.sql", 1});
   second->commit();
-
-  // Zero means "do not wait".
-  first->begin_locked(milliseconds(0));
-  start = Clock::now();
-  EXPECT_EQ(expect_error([&] { second->begin_locked(milliseconds(0)); }).kind(),
-            ErrorKind::lock_timeout);
-  EXPECT_LT(Clock::now() - start, std::chrono::seconds(2));
-  first->rollback();
-  second->begin_locked(milliseconds(0));
-  second->rollback();
 }
-
 TEST_F(PostgresEngineTest, LedgerWrittenWhileWaitingForTheLockIsSeenUnderIt) {
   auto waiter = open_engine();
   auto holder = open_engine();
@@ -438,50 +339,19 @@ TEST_F(PostgresEngineTest, LedgerWrittenWhileWaitingForTheLockIsSeenUnderIt) {
   EXPECT_EQ(environment, "staging");
 }
 
-TEST_F(PostgresEngineTest, SessionLockBlocksOtherStartersUntilUnlocked) {
+TEST_F(PostgresEngineTest, SessionLockLeavesNoLockTimeoutBehind) {
   auto first = open_engine();
   auto second = open_engine();
   first->lock(milliseconds(1000));
   EXPECT_EQ(expect_error([&] { second->lock(milliseconds(200)); }).kind(), ErrorKind::lock_timeout);
-  // Session and transaction locks use the same key.
-  EXPECT_EQ(expect_error([&] { second->begin_locked(milliseconds(200)); }).kind(),
-            ErrorKind::lock_timeout);
-
-  // The holder works in plain transactions while it holds the lock.
-  first->begin();
-  first->execute({"CREATE TABLE t (x int);", "t.sql", 1});
-  first->commit();
   first->unlock();
-
   second->lock(milliseconds(200));
   second->execute(
       {"DO $$ BEGIN IF current_setting('lock_timeout') <> '0' THEN RAISE EXCEPTION "
        "'lock_timeout leaked'; END IF; END $$;",
        "t.sql", 1});
   second->unlock();
-  second->unlock();  // not held: harmless
 }
-
-TEST_F(PostgresEngineTest, LocksOfDifferentDatabasesDoNotConflict) {
-  auto other_db = make_test_database("postgres");
-  auto first = open_engine();
-  auto second = engine_for(other_db->url());
-  second->open(true);
-  first->begin_locked(milliseconds(500));
-  second->begin_locked(milliseconds(500));
-  first->rollback();
-  second->rollback();
-}
-
-TEST_F(PostgresEngineTest, ClosingTheConnectionReleasesTheSessionLock) {
-  auto first = open_engine();
-  first->lock(milliseconds(500));
-  first.reset();
-  auto second = open_engine();
-  second->lock(milliseconds(2000));
-  second->unlock();
-}
-
 // --- Execution ---------------------------------------------------------------------------------
 
 // Non-ASCII text before the failing line: the server reports character positions, not bytes.
@@ -553,9 +423,11 @@ TEST_F(PostgresEngineTest, ErrorHintAndContextAreInTheDetail) {
   EXPECT_EQ(error.where, "0005-boom.sql line 5");
   EXPECT_EQ(error.code, "SQLSTATE P0001");
   EXPECT_EQ(error.message(), "boom; really");
-  EXPECT_TRUE(contains(error.detail, "DETAIL: some detail")) << error.detail;
-  EXPECT_TRUE(contains(error.detail, "HINT: try harder")) << error.detail;
-  EXPECT_TRUE(contains(error.detail, "PL/pgSQL function boom()")) << error.detail;
+  // One line per field, in the order psql shows them.
+  EXPECT_EQ(error.detail,
+            "DETAIL: some detail\nHINT: try harder\nCONTEXT: PL/pgSQL function boom() line 3 at "
+            "RAISE")
+      << error.detail;
   EXPECT_EQ(error.statements_done, 1);
 }
 
@@ -607,6 +479,80 @@ TEST_F(PostgresEngineTest, NoTransactionScriptRunsStatementByStatement) {
   });
   engine->rollback();
   EXPECT_EQ(error.code, "SQLSTATE 25001");
+  EXPECT_EQ(error.where, "0003.sql line 1");
+  EXPECT_TRUE(contains(error.hint, "-- dbinit:no-transaction")) << error.hint;
+
+  engine->begin();
+  Error vacuum = expect_error([&] {
+    engine->execute({"SELECT 1;\nVACUUM items;\n", "0004-vacuum.sql", 1});
+  });
+  engine->rollback();
+  EXPECT_EQ(vacuum.code, "SQLSTATE 25001");
+  EXPECT_EQ(vacuum.where, "0004-vacuum.sql line 2");
+  EXPECT_TRUE(contains(vacuum.message(), "cannot run inside a transaction block"))
+      << vacuum.message();
+  EXPECT_TRUE(contains(vacuum.hint, "-- dbinit:no-transaction")) << vacuum.hint;
+}
+
+TEST_F(PostgresEngineTest, PsqlMetaCommandsAreRefusedAsNotSqlNamingTheLine) {
+  auto engine = open_engine();
+  for (bool transaction : {true, false}) {
+    if (transaction) engine->begin();
+    Error error = expect_error([&] {
+      engine->execute(
+          {"CREATE TABLE before (x int);\n\\connect other_db\nCREATE TABLE t (x int);\n",
+           "db/migrations/0005-connect.sql", 3});
+    });
+    if (transaction) engine->rollback();
+    EXPECT_EQ(error.kind(), ErrorKind::failure);
+    EXPECT_EQ(error.where, "db/migrations/0005-connect.sql line 4");
+    EXPECT_TRUE(contains(error.message(), "\\connect is a psql meta-command, not SQL"))
+        << error.message();
+    EXPECT_EQ(error.statement, "\\connect other_db");
+    EXPECT_TRUE(contains(error.hint, "URL")) << error.hint;
+    EXPECT_EQ(error.statements_done, 0);
+    // Refused before anything ran.
+    EXPECT_TRUE(m_db->tables().empty());
+  }
+  Error set = expect_error([&] { engine->execute({"\\set ON_ERROR_STOP on\n", "x.sql", 1}); });
+  EXPECT_EQ(set.where, "x.sql line 1");
+  EXPECT_TRUE(contains(set.message(), "\\set is a psql meta-command")) << set.message();
+}
+
+TEST_F(PostgresEngineTest, ScriptsSessionSettingsReachNeitherTheLedgerNorTheNextScript) {
+  m_db->query("CREATE SCHEMA other");
+  auto engine = open_engine();
+  engine->begin_locked(milliseconds(1000));
+  engine->ensure_ledger();
+  engine->execute({"SET search_path TO other;\nCREATE TABLE in_other (x int);\n", "1.sql", 1});
+  engine->record(entry("1"));
+  engine->set_meta(k_meta_environment, "staging");
+  EXPECT_EQ(engine->read_ledger()->size(), 1u);
+  EXPECT_EQ(engine->meta(k_meta_environment), "staging");
+  // The next script starts from the connection's own settings.
+  engine->execute(
+      {"DO $$ BEGIN PERFORM set_config('search_path', 'other', false); END $$;\n"
+       "CREATE TABLE also_other (x int);\n",
+       "2.sql", 1});
+  engine->execute({"CREATE TABLE in_public (x int);\nSET ROLE NONE;\n", "3.sql", 1});
+  engine->record(entry("3"));
+  engine->commit();
+  EXPECT_EQ(m_db->query("SELECT table_schema, table_name FROM information_schema.tables WHERE "
+                        "table_schema IN ('public', 'other') ORDER BY 1, 2"),
+            (Rows{{"other", "also_other"},
+                  {"other", "in_other"},
+                  {"public", "dbinit_meta"},
+                  {"public", "dbinit_migrations"},
+                  {"public", "in_public"}}));
+  EXPECT_EQ(m_db->query("SELECT version FROM public.dbinit_migrations ORDER BY version"),
+            (Rows{{"1"}, {"3"}}));
+  // In autocommit (no-transaction migrations) too.
+  engine->execute({"SET search_path TO other;\n", "4.sql", 1});
+  engine->record(entry("4"));
+  engine->remove("1");
+  EXPECT_EQ(m_db->query("SELECT version FROM public.dbinit_migrations ORDER BY version"),
+            (Rows{{"3"}, {"4"}}));
+  EXPECT_EQ(engine->read_ledger()->size(), 2u);
 }
 
 TEST_F(PostgresEngineTest, NoTransactionFailureCountsCompletedStatements) {
@@ -623,15 +569,6 @@ TEST_F(PostgresEngineTest, NoTransactionFailureCountsCompletedStatements) {
   EXPECT_EQ(error.code, "SQLSTATE 42P07");
   EXPECT_EQ(error.statement, "CREATE INDEX CONCURRENTLY a_x ON a (x);");
   EXPECT_EQ(m_db->tables(), (std::vector<std::string>{"a"}));
-}
-
-TEST_F(PostgresEngineTest, EmptyAndCommentOnlyScriptsDoNothing) {
-  auto engine = open_engine();
-  engine->execute({"", "empty.sql", 1});
-  engine->execute({"-- nothing\n/* at /* all */ */\n", "comments.sql", 1});
-  engine->begin();
-  engine->execute({"  ;  -- x\n", "semicolon.sql", 1});
-  engine->commit();
 }
 
 TEST_F(PostgresEngineTest, CommitOfAFailedTransactionThrows) {
