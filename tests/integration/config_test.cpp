@@ -49,6 +49,32 @@ class ConfigTest : public CliTest {
   }
 };
 
+// --- which database ----------------------------------------------------------------------------
+
+TEST_F(ConfigTest, DriftNamesTheLedgersFileAndTheCurrentFile) {
+  two_services();
+  auto alpha = make_test_database(engine());
+  RunResult first = run_in_project({"up", "--service", "alpha"},
+                                   {{"ALPHA_URL", alpha->url()}, {"BETA_URL", "sqlite:x.db"}});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const std::string before = alpha->fingerprint();
+  // beta's folder against alpha's database: version 1 is 1_a.sql in the ledger, 1_b.sql on disk.
+  RunResult drift = run_in_project({"up", "--dir", "beta", "--url", alpha->url()});
+  EXPECT_EQ(drift.exit_code, 3) << drift.err;
+  EXPECT_THAT(drift.err, HasSubstr("version 1 was applied as 1_a.sql"));
+  EXPECT_THAT(drift.err, HasSubstr("beta/1_b.sql"));
+  EXPECT_THAT(drift.err, Not(HasSubstr("migration 1_b.sql was changed")));
+  EXPECT_THAT(drift.err, HasSubstr("nothing was changed"));
+  EXPECT_EQ(alpha->fingerprint(), before);
+
+  // The same file edited: the one name is given once.
+  project().write("alpha/1_a.sql", "CREATE TABLE a_things (id INTEGER, x INTEGER);\n");
+  RunResult edited = run_in_project({"up", "--service", "alpha"},
+                                    {{"ALPHA_URL", alpha->url()}, {"BETA_URL", "sqlite:x.db"}});
+  EXPECT_EQ(edited.exit_code, 3) << edited.err;
+  EXPECT_THAT(edited.err, HasSubstr("migration 1_a.sql was changed after it was applied"));
+}
+
 // --- golang-migrate's empty down files ---------------------------------------------------------
 
 TEST_F(ConfigTest, AnEmptyDownFileIsANoOpRollbackAndAMissingOneIsNoDown) {
