@@ -138,5 +138,46 @@ TEST_F(ConfigTest, ARefusedRollbackNamesTheFirstFewAndCountsTheRest) {
   EXPECT_EQ(db().fingerprint(), before);
 }
 
+// --- values checked before anything is created ------------------------------------------------
+
+/// The names in the project folder, to show that a refused run created nothing.
+std::vector<std::string> listing(const fs::path& dir) {
+  std::vector<std::string> out;
+  for (const fs::directory_entry& entry : fs::recursive_directory_iterator(dir)) {
+    out.push_back(fs::relative(entry.path(), dir).string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST_F(ConfigTest, BadSqliteUrlsCreateNothing) {
+  migration("0001-a.sql", "CREATE TABLE a (id INTEGER);\n");
+  const std::vector<std::string> before = listing(project().path());
+  struct Case {
+    std::string url;
+    std::string message;
+  };
+  for (const Case& c :
+       {Case{"sqlite:file:x.db?mode=ro",
+             "SQLite URI file names (sqlite:file:...) are not supported"},
+        Case{"sqlite:x.db?mode=ro", "unknown SQLite URL parameter 'mode'"},
+        Case{"sqlite:x.db?journal_mode=fast", "journal_mode must be one of"},
+        Case{"sqlite:dir/", "SQLite URL names a folder, not a database file"},
+        Case{"sqlite:dir/sub/", "SQLite URL names a folder, not a database file"}}) {
+    for (const char* command : {"up", "status"}) {
+      RunResult result = run_in_project({command, "--url", c.url}, {{"TMPDIR", "/tmp"}});
+      EXPECT_EQ(result.exit_code, 2) << c.url << ": " << result.err;
+      EXPECT_THAT(result.err, HasSubstr(c.message)) << c.url;
+    }
+  }
+  // A folder that exists is not opened as a database either.
+  fs::create_directories(project().path() / "data");
+  RunResult folder = run_in_project({"up", "--url", "sqlite:data"}, {{"TMPDIR", "/tmp"}});
+  EXPECT_EQ(folder.exit_code, 2) << folder.err;
+  EXPECT_THAT(folder.err, HasSubstr("names a folder"));
+  fs::remove(project().path() / "data");
+  EXPECT_EQ(listing(project().path()), before);
+}
+
 }  // namespace
 }  // namespace dbinit::test
