@@ -63,17 +63,31 @@ std::string target_text(const VerifyTarget& target) {
 }
 
 int command_verify(const Common& common, const VerifyFlags& flags) {
-  // --url names the server for the scratch database, never the project's database: only the
-  // project's folders are taken from the configuration.
+  // --url names the server for the scratch database, never the project's database. Without --url
+  // and --engines, the scratch database is on the server (and engine) of the resolved URL.
   Flags project_flags = common.flags;
   project_flags.url.reset();
   const Settings settings = resolve_settings(project_flags, process_environment(), milliseconds(0));
+  require_migrations_dir(settings);
   VerifyOptions options;
   if (common.flags.url) options.targets.push_back(parse_target(*common.flags.url));
   for (const std::string& text : flags.engines) {
     if (!text.empty()) options.targets.push_back(parse_target(text));
   }
   HumanReporter reporter(common.verbosity());
+  if (options.targets.empty()) {
+    // Neither --url nor --engines: the engine of the project's own URL, in a scratch database on
+    // its server (SQLite: a temporary file), so that a PostgreSQL project is checked on
+    // PostgreSQL.
+    const DatabaseUrl& url = settings.project.url;
+    if (url.engine == "sqlite") {
+      options.targets.emplace_back(std::nullopt);
+    } else {
+      options.targets.emplace_back(url);
+    }
+    reporter.detail(fmt::format("verifying on {}, the engine of the database URL ({})", url.engine,
+                                settings.url_origin));
+  }
   const std::vector<VerifyTarget> targets = run_verify(settings.project, options, reporter);
 
   std::size_t problems = 0;
@@ -116,7 +130,7 @@ void add_verify_command(Commands& commands) {
   verify
       ->add_option("--engines", flags->engines,
                    "verify on each of these servers (URLs, comma-separated; `sqlite`: a "
-                   "temporary file)")
+                   "temporary file); default: the server of the database URL")
       ->delimiter(',');
 }
 

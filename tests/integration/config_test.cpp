@@ -51,6 +51,56 @@ class ConfigTest : public CliTest {
 
 // --- which database ----------------------------------------------------------------------------
 
+TEST_F(ConfigTest, AServicesOwnUrlWinsOverTheEnvironmentWithServiceAndWithAll) {
+  auto alpha = make_test_database(engine());
+  auto beta = make_test_database(engine());
+  two_services();
+  for (const char* variable : {"DATABASE_URL", "DBINIT_URL"}) {
+    SCOPED_TRACE(variable);
+    auto alpha_db = make_test_database(engine());
+    auto beta_db = make_test_database(engine());
+    const std::map<std::string, std::string> env = {
+        {variable, db().url()}, {"ALPHA_URL", alpha_db->url()}, {"BETA_URL", beta_db->url()}};
+
+    RunResult one = run_in_project({"up", "--service", "beta"}, env);
+    ASSERT_EQ(one.exit_code, 0) << one.err;
+    EXPECT_EQ(beta_db->tables(), std::vector<std::string>{"b_things"});
+    EXPECT_FALSE(db().exists()) << "the environment's database was used for service beta";
+    EXPECT_FALSE(alpha_db->exists());
+
+    RunResult all = run_in_project({"up", "--all", "--jobs", "1"}, env);
+    ASSERT_EQ(all.exit_code, 0) << all.err;
+    EXPECT_EQ(alpha_db->tables(), std::vector<std::string>{"a_things"});
+    EXPECT_EQ(beta_db->tables(), std::vector<std::string>{"b_things"});
+    EXPECT_FALSE(db().exists());
+
+    // status agrees with up on both paths.
+    RunResult status = run_in_project({"status", "--service", "alpha", "--json"}, env);
+    ASSERT_EQ(status.exit_code, 0) << status.err;
+    EXPECT_EQ(nlohmann::json::parse(status.out)["version"], "1");
+  }
+
+  // --url on the command line is explicit and still wins for the one service it is given to.
+  RunResult flag = run_in_project({"up", "--service", "beta", "--url", db().url()},
+                                  {{"ALPHA_URL", alpha->url()}, {"BETA_URL", beta->url()}});
+  ASSERT_EQ(flag.exit_code, 0) << flag.err;
+  EXPECT_EQ(db().query("SELECT name FROM dbinit_migrations"), (Rows{{"1_b.sql"}}));
+  EXPECT_FALSE(beta->exists());
+  // ...but one --url for every service of --all would put them all in one database.
+  RunResult all_url = run_in_project({"up", "--all", "--url", alpha->url()},
+                                     {{"ALPHA_URL", alpha->url()}, {"BETA_URL", beta->url()}});
+  EXPECT_EQ(all_url.exit_code, 2) << all_url.err;
+  EXPECT_THAT(all_url.err, HasSubstr("--all and --url exclude each other"));
+  EXPECT_FALSE(alpha->exists());
+
+  // A service without a url of its own takes the environment's.
+  project().write("dbinit.toml", "[services.alpha]\ndir = \"alpha\"\n");
+  RunResult inherited =
+      run_in_project({"up", "--service", "alpha"}, {{"DATABASE_URL", alpha->url()}});
+  ASSERT_EQ(inherited.exit_code, 0) << inherited.err;
+  EXPECT_EQ(alpha->tables(), std::vector<std::string>{"a_things"});
+}
+
 TEST_F(ConfigTest, DriftNamesTheLedgersFileAndTheCurrentFile) {
   two_services();
   auto alpha = make_test_database(engine());
@@ -73,6 +123,106 @@ TEST_F(ConfigTest, DriftNamesTheLedgersFileAndTheCurrentFile) {
                                     {{"ALPHA_URL", alpha->url()}, {"BETA_URL", "sqlite:x.db"}});
   EXPECT_EQ(edited.exit_code, 3) << edited.err;
   EXPECT_THAT(edited.err, HasSubstr("migration 1_a.sql was changed after it was applied"));
+}
+
+TEST_F(ConfigTest, ServicesWithoutATopLevelUrlNeedServiceOrAll) {
+  two_services();
+  project().write("dbinit.toml", read_file(project().path() / "dbinit.toml") +
+                                     "\n[hooks]\nafter_up = [['touch', 'hook-ran']]\n");
+  RunResult result = run_in_project({"up"});
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("dbinit.toml declares services (alpha, beta)"));
+  EXPECT_THAT(result.err, HasSubstr("--service NAME"));
+  EXPECT_THAT(result.err, HasSubstr("--all"));
+  EXPECT_FALSE(project_has("db/dev.sqlite3"));
+  EXPECT_FALSE(project_has("db"));
+  EXPECT_FALSE(project_has("hook-ran"));
+}
+
+// --- which folder ------------------------------------------------------------------------------
+
+TEST_F(ConfigTest, AMissingMigrationsFolderIsAnErrorAndAnEmptyOneIsFine) {
+  RunResult up = dbinit({"up"});
+  EXPECT_EQ(up.exit_code, 2) << up.err;
+  EXPECT_THAT(up.err, HasSubstr("migrations folder db/migrations does not exist"));
+  EXPECT_THAT(up.err, HasSubstr("the default"));
+  EXPECT_FALSE(db().exists());
+
+  RunResult check = dbinit({"check"});
+  EXPECT_EQ(check.exit_code, 2) << check.err;
+  EXPECT_THAT(check.err, HasSubstr("db/migrations does not exist"));
+
+  RunResult flag = dbinit({"up", "--dir", "migrashuns"});
+  EXPECT_EQ(flag.exit_code, 2) << flag.err;
+  EXPECT_THAT(flag.err, HasSubstr("migrations folder migrashuns does not exist (from --dir)"));
+  RunResult env = dbinit({"status"}, {{"DBINIT_DIR", "sql"}});
+  EXPECT_EQ(env.exit_code, 2) << env.err;
+  EXPECT_THAT(env.err, HasSubstr("migrations folder sql does not exist (from DBINIT_DIR)"));
+  project().write("dbinit.toml", "\ndir = \"schema/migrations\"\n");
+  RunResult toml = dbinit({"up"});
+  EXPECT_EQ(toml.exit_code, 2) << toml.err;
+  EXPECT_THAT(toml.err, HasSubstr("schema/migrations does not exist (from dir in dbinit.toml:2)"));
+  for (const char* command : {"down", "baseline", "verify"}) {
+    RunResult other = dbinit({command});
+    EXPECT_EQ(other.exit_code, 2) << command << ": " << other.err;
+    EXPECT_THAT(other.err, HasSubstr("schema/migrations does not exist")) << command;
+  }
+  EXPECT_FALSE(db().exists());
+
+  // An existing, empty folder says "no migrations yet".
+  fs::create_directories(project().path() / "schema/migrations");
+  RunResult empty = dbinit({"up"});
+  EXPECT_EQ(empty.exit_code, 0) << empty.err;
+  EXPECT_THAT(empty.err, HasSubstr("up to date at version none"));
+  RunResult empty_check = dbinit({"check"});
+  EXPECT_EQ(empty_check.exit_code, 0) << empty_check.err;
+}
+
+// --- which engine verify uses ------------------------------------------------------------------
+
+TEST_F(ConfigTest, VerifyUsesTheEngineOfTheResolvedUrl) {
+  // PostgreSQL only: an enum type (neither SQLite nor MariaDB has CREATE TYPE).
+  migration("0001-mood.sql",
+            "-- dbinit:up\nCREATE TYPE mood AS ENUM ('ok', 'sad');\n"
+            "-- dbinit:down\nDROP TYPE mood;\n");
+  auto expect_on_engine = [&](const RunResult& result) {
+    EXPECT_THAT(result.out, HasSubstr(engine() + " (scratch database "));
+    if (engine() == "postgres") {
+      EXPECT_EQ(result.exit_code, 0) << result.err;
+      EXPECT_THAT(result.out, HasSubstr("1 migration, every down restores the schema"));
+      EXPECT_THAT(result.err, HasSubstr("verified on 1 engine"));
+    } else {
+      EXPECT_EQ(result.exit_code, 1) << result.err;
+      EXPECT_THAT(result.out, HasSubstr("0001-mood.sql: up failed"));
+      EXPECT_THAT(result.err, HasSubstr("verify found 1 problem (on " + engine() + ")"));
+    }
+    if (engine() != "sqlite") {
+      EXPECT_THAT(result.out, Not(HasSubstr("sqlite")));
+    }
+  };
+  {
+    SCOPED_TRACE("DATABASE_URL");
+    expect_on_engine(run_in_project({"verify"}, {{"DATABASE_URL", db().url()}}));
+  }
+  {
+    SCOPED_TRACE("DBINIT_URL");
+    expect_on_engine(run_in_project({"verify"}, {{"DBINIT_URL", db().url()}}));
+  }
+  {
+    SCOPED_TRACE("dbinit.toml url");
+    project().write("dbinit.toml", "url = \"${TEST_URL}\"\n");
+    expect_on_engine(run_in_project({"verify"}, {{"TEST_URL", db().url()}}));
+    fs::remove(project().path() / "dbinit.toml");
+  }
+  // The project's database itself is never created or touched.
+  EXPECT_FALSE(db().exists());
+
+  // --engines still says otherwise: sqlite is a temporary SQLite file, whatever the URL.
+  RunResult sqlite =
+      run_in_project({"verify", "--engines", "sqlite"}, {{"DATABASE_URL", db().url()}});
+  EXPECT_EQ(sqlite.exit_code, 1) << sqlite.err;
+  EXPECT_THAT(sqlite.out, HasSubstr("sqlite (scratch database "));
+  EXPECT_THAT(sqlite.err, HasSubstr("verify found 1 problem (on sqlite)"));
 }
 
 // --- golang-migrate's empty down files ---------------------------------------------------------
@@ -150,6 +300,36 @@ std::vector<std::string> listing(const fs::path& dir) {
   return out;
 }
 
+TEST_F(ConfigTest, AUrlFileMustHoldOneUrl) {
+  migration("0001-a.sql", "CREATE TABLE a (id INTEGER);\n");
+  project().write("two-lines", "sqlite:a.db\nsqlite:b.db\n");
+  project().write("empty", "\n  \n");
+  fs::create_directories(project().path() / "folder");
+  const std::vector<std::string> before = listing(project().path());
+  struct Case {
+    std::string file;
+    std::string message;
+  };
+  for (const Case& c : {Case{"two-lines", "DATABASE_URL_FILE names a file with 2 non-empty lines"},
+                        Case{"empty", "DATABASE_URL_FILE names an empty file"},
+                        Case{"folder", "DATABASE_URL_FILE names a folder, not a file"},
+                        Case{"nowhere", "DATABASE_URL_FILE names a file that does not exist"}}) {
+    RunResult result = run_in_project(
+        {"up"}, {{"DATABASE_URL_FILE", (project().path() / c.file).string()}, {"TMPDIR", "/tmp"}});
+    EXPECT_EQ(result.exit_code, 2) << c.file << ": " << result.err;
+    EXPECT_THAT(result.err, HasSubstr(c.message)) << c.file;
+    EXPECT_THAT(result.err, Not(HasSubstr("sqlite:b.db"))) << c.file;
+  }
+  EXPECT_EQ(listing(project().path()), before);
+
+  // Surrounding whitespace and a trailing line end are fine.
+  project().write("secret", "  " + db().url() + "  \r\n\n");
+  RunResult ok =
+      run_in_project({"up"}, {{"DATABASE_URL_FILE", (project().path() / "secret").string()}});
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(ledger(), (Ledger{{"1", "applied"}}));
+}
+
 TEST_F(ConfigTest, BadSqliteUrlsCreateNothing) {
   migration("0001-a.sql", "CREATE TABLE a (id INTEGER);\n");
   const std::vector<std::string> before = listing(project().path());
@@ -177,6 +357,41 @@ TEST_F(ConfigTest, BadSqliteUrlsCreateNothing) {
   EXPECT_THAT(folder.err, HasSubstr("names a folder"));
   fs::remove(project().path() / "data");
   EXPECT_EQ(listing(project().path()), before);
+}
+
+TEST_F(ConfigTest, TomlValuesAreReportedWhereTheyAreWritten) {
+  migration("0001-a.sql", "CREATE TABLE a (id INTEGER);\n");
+  project().write("dbinit.toml", "url = 42\n");
+  RunResult number = run_in_project({"up"});
+  EXPECT_EQ(number.exit_code, 2) << number.err;
+  EXPECT_THAT(number.err, HasSubstr("dbinit.toml:1: 'url' must be a string"));
+  EXPECT_THAT(number.err, Not(HasSubstr("no scheme")));
+
+  project().write("dbinit.toml", "dir = \"db/migrations\"\ntransaction = \"sometimes\"\n");
+  RunResult transaction = dbinit({"up"});
+  EXPECT_EQ(transaction.exit_code, 2) << transaction.err;
+  EXPECT_THAT(transaction.err,
+              HasSubstr("dbinit.toml:2: transaction: 'sometimes' is not all or each"));
+  EXPECT_THAT(transaction.err, Not(HasSubstr("--transaction")));
+  RunResult from_env = dbinit({"up"}, {{"DBINIT_TRANSACTION", "never"}});
+  EXPECT_THAT(from_env.err, HasSubstr("DBINIT_TRANSACTION: 'never' is not all or each"));
+  RunResult from_flag = dbinit({"up", "--transaction", "often"});
+  EXPECT_THAT(from_flag.err, HasSubstr("--transaction: 'often' is not all or each"));
+
+  project().write("dbinit.toml", "wait = \"soon\"\n");
+  RunResult wait = dbinit({"up"});
+  EXPECT_EQ(wait.exit_code, 2) << wait.err;
+  EXPECT_THAT(wait.err, HasSubstr("dbinit.toml:1: wait: 'soon' is not a duration"));
+  project().write("dbinit.toml", "wait = 0\n");
+  EXPECT_EQ(dbinit({"up"}).exit_code, 0);
+
+  project().write("dbinit.toml",
+                  "dri = \"db/migrations\"\nurll = \"x\"\n[services.api]\nseed = \"s\"\n");
+  RunResult unknown = dbinit({"up"});
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.err;
+  EXPECT_THAT(unknown.err, HasSubstr("3 unknown settings: 'dri' (line 1), 'urll' (line 2), "
+                                     "'services.api.seed' (line 4)"));
+  EXPECT_EQ(ledger(), (Ledger{{"1", "applied"}}));
 }
 
 }  // namespace
