@@ -394,5 +394,59 @@ TEST_F(ConfigTest, TomlValuesAreReportedWhereTheyAreWritten) {
   EXPECT_EQ(ledger(), (Ledger{{"1", "applied"}}));
 }
 
+// --- new -----------------------------------------------------------------------------------------
+
+TEST_F(ConfigTest, NewFollowsTheProjectsNamingAndFormat) {
+  auto new_in = [&](const std::string& dir, const std::string& description) {
+    RunResult result = dbinit({"new", "--dir", dir, description});
+    EXPECT_EQ(result.exit_code, 0) << dir << ": " << result.err;
+    return result.out;
+  };
+  // golang-migrate, 20 digits: a pair, both empty, with a 20-digit UTC timestamp.
+  project().write("gm/20240830120000000000_init.up.sql", "CREATE TABLE a (id INTEGER);\n");
+  project().write("gm/20240830120000000000_init.down.sql", "DROP TABLE a;\n");
+  const std::string pair = new_in("gm", "add orders");
+  const std::string up_file = pair.substr(0, pair.find('\n'));
+  EXPECT_THAT(up_file, ::testing::MatchesRegex("gm/20[0-9]{18}_add_orders.up.sql"));
+  EXPECT_EQ(pair, up_file + "\n" + up_file.substr(0, up_file.size() - 7) + ".down.sql\n");
+  for (const fs::directory_entry& entry : fs::directory_iterator(project().path() / "gm")) {
+    if (entry.path().filename().string().find("add_orders") != std::string::npos) {
+      EXPECT_EQ(read_file(entry.path()), "") << entry.path();
+    }
+  }
+  // 14 digits and hyphens.
+  project().write("ts/20240101000000-create-users.sql", "SELECT 1;\n");
+  EXPECT_THAT(new_in("ts", "Add orders"),
+              ::testing::MatchesRegex("ts/20[0-9]{12}-add-orders.sql\n"));
+  // Sequences: hyphens beside hyphens, underscores beside underscores.
+  project().write("hy/0001-create-users.sql", "SELECT 1;\n");
+  project().write("hy/0002-add-index.sql", "SELECT 1;\n");
+  EXPECT_EQ(new_in("hy", "add orders"), "hy/0003-add-orders.sql\n");
+  project().write("us/001_create_users.sql", "SELECT 1;\n");
+  EXPECT_EQ(new_in("us", "add orders"), "us/002_add_orders.sql\n");
+  // dbmate markers beside dbmate files.
+  project().write(
+      "dm/20240101000000_init.sql",
+      "-- migrate:up\nCREATE TABLE a (id INTEGER);\n\n-- migrate:down\nDROP TABLE a;\n");
+  const std::string dbmate = new_in("dm", "more");
+  ASSERT_THAT(dbmate, ::testing::MatchesRegex("dm/20[0-9]{12}_more.sql\n"));
+  const std::string text = read_file(project().path() / dbmate.substr(0, dbmate.size() - 1));
+  EXPECT_THAT(text, HasSubstr("-- migrate:up"));
+  EXPECT_THAT(text, HasSubstr("-- migrate:down"));
+  EXPECT_THAT(text, Not(HasSubstr("dbinit:")));
+
+  // A long description is cut at a word boundary.
+  std::string words;
+  while (words.size() < 300) words += "remove the legacy column ";
+  const std::string long_name = new_in("hy", words);
+  ASSERT_THAT(long_name, ::testing::StartsWith("hy/0004-remove-the-legacy-column-"));
+  const std::string slug = long_name.substr(8, long_name.size() - 8 - 5);
+  EXPECT_LE(slug.size(), 60u) << long_name;
+  EXPECT_THAT(slug,
+              ::testing::MatchesRegex("(remove|the|legacy|column)(-(remove|the|legacy|column))*"))
+      << long_name;
+  EXPECT_TRUE(fs::exists(project().path() / long_name.substr(0, long_name.size() - 1)));
+}
+
 }  // namespace
 }  // namespace dbinit::test
