@@ -75,7 +75,8 @@ int command_verify(const Common& common, const VerifyFlags& flags) {
     if (!text.empty()) options.targets.push_back(parse_target(text));
   }
   HumanReporter reporter(common.verbosity());
-  if (options.targets.empty()) {
+  const bool default_target = options.targets.empty();
+  if (default_target) {
     // Neither --url nor --engines: the engine of the project's own URL, in a scratch database on
     // its server (SQLite: a temporary file), so that a PostgreSQL project is checked on
     // PostgreSQL.
@@ -88,7 +89,21 @@ int command_verify(const Common& common, const VerifyFlags& flags) {
     reporter.detail(fmt::format("verifying on {}, the engine of the database URL ({})", url.engine,
                                 settings.url_origin));
   }
-  const std::vector<VerifyTarget> targets = run_verify(settings.project, options, reporter);
+  std::vector<VerifyTarget> targets;
+  try {
+    targets = run_verify(settings.project, options, reporter);
+  } catch (Error& error) {
+    if (default_target && (error.kind() == ErrorKind::unreachable ||
+                           error.kind() == ErrorKind::auth || error.kind() == ErrorKind::failure)) {
+      error.hint += fmt::format(
+          "{}verify creates its scratch database on the server of the database URL ({}); name "
+          "another server with --url, or verify on a temporary SQLite file with --engines sqlite",
+          error.hint.empty() ? "" : "; ", settings.url_origin);
+    }
+    if (error.state.empty())
+      error.state = "nothing was changed (verify uses scratch databases only)";
+    throw;
+  }
 
   std::size_t problems = 0;
   std::string failing;

@@ -223,6 +223,14 @@ TEST_F(ConfigTest, VerifyUsesTheEngineOfTheResolvedUrl) {
   EXPECT_EQ(sqlite.exit_code, 1) << sqlite.err;
   EXPECT_THAT(sqlite.out, HasSubstr("sqlite (scratch database "));
   EXPECT_THAT(sqlite.err, HasSubstr("verify found 1 problem (on sqlite)"));
+
+  // A server that cannot be reached is an error that says where verify went and what else to do.
+  RunResult unreachable =
+      run_in_project({"verify"}, {{"DATABASE_URL", "postgres://app:s3cret@127.0.0.1:1/app"}});
+  EXPECT_EQ(unreachable.exit_code, 6) << unreachable.err;
+  EXPECT_THAT(unreachable.err, HasSubstr("server of the database URL (DATABASE_URL)"));
+  EXPECT_THAT(unreachable.err, HasSubstr("--engines sqlite"));
+  EXPECT_THAT(unreachable.err, Not(HasSubstr("s3cret")));
 }
 
 // --- golang-migrate's empty down files ---------------------------------------------------------
