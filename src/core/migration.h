@@ -73,7 +73,9 @@ struct Migration {
 struct MigrationSet {
   std::filesystem::path dir;
   std::vector<Migration> migrations;
-  /// True when the folder does not exist (an empty set, not an error: a project may have none).
+  /// True when the folder does not exist. Loading gives an empty set then; the commands that
+  /// read migrations refuse a missing folder before they get here (cli/config.h,
+  /// require_migrations_dir()), and `new` creates it.
   bool dir_missing = false;
 };
 
