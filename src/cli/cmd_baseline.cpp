@@ -38,6 +38,7 @@ json detection_json(const BaselineDetection& detection) {
 
 int command_baseline(const Common& common, const BaselineFlags& flags) {
   const Settings settings = resolve_settings(common.flags, process_environment(), milliseconds(0));
+  require_migrations_dir(settings);
   BaselineOptions options;
   options.connect.wait = settings.wait;
   options.lock_timeout = settings.lock_timeout;

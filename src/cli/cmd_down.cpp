@@ -50,6 +50,7 @@ int parse_steps(const std::string& text) {
 
 int command_down(const Common& common, const DownFlags& flags) {
   const Settings settings = resolve_settings(common.flags, process_environment(), milliseconds(0));
+  require_migrations_dir(settings);
   if (flags.steps && flags.to) {
     throw Error(ErrorKind::usage, "--steps and --to exclude each other");
   }

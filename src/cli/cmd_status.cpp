@@ -31,6 +31,7 @@ std::string status_summary(const StatusReport& report) {
 
 int command_status(const Common& common) {
   const Settings settings = resolve_settings(common.flags, process_environment(), milliseconds(0));
+  require_migrations_dir(settings);
   HumanReporter reporter(common.verbosity());
   const std::unique_ptr<StatusReport> report =
       read_status(settings.project, ConnectOptions{settings.wait}, reporter);
@@ -117,6 +118,7 @@ int command_status(const Common& common) {
 
 int command_check(const Common& common) {
   const Settings settings = resolve_settings(common.flags, process_environment(), milliseconds(0));
+  require_migrations_dir(settings);
   HumanReporter reporter(common.verbosity());
   const std::unique_ptr<StatusReport> report =
       read_status(settings.project, ConnectOptions{settings.wait}, reporter);

@@ -64,6 +64,7 @@ std::string up_summary(const UpResult& result, const UpFlags& flags);
 
 int command_up(const Common& common, const UpFlags& flags, milliseconds wait_default, UpMode mode) {
   const Settings settings = resolve_settings(common.flags, process_environment(), wait_default);
+  require_migrations_dir(settings);
   HumanReporter reporter(common.verbosity());
   UpOptions options = up_options(settings, flags);
   if (mode == UpMode::reset) {

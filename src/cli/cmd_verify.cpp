@@ -64,18 +64,47 @@ std::string target_text(const VerifyTarget& target) {
 }
 
 int command_verify(const Common& common, const VerifyFlags& flags) {
-  // --url names the server for the scratch database, never the project's database: only the
-  // project's folders are taken from the configuration.
+  // --url names the server for the scratch database, never the project's database. Without --url
+  // and --engines, the scratch database is on the server (and engine) of the resolved URL.
   Flags project_flags = common.flags;
   project_flags.url.reset();
   const Settings settings = resolve_settings(project_flags, process_environment(), milliseconds(0));
+  require_migrations_dir(settings);
   VerifyOptions options;
   if (common.flags.url) options.targets.push_back(parse_target(*common.flags.url));
   for (const std::string& text : flags.engines) {
     if (!text.empty()) options.targets.push_back(parse_target(text));
   }
   HumanReporter reporter(common.verbosity());
-  const std::vector<VerifyTarget> targets = run_verify(settings.project, options, reporter);
+  const bool default_target = options.targets.empty();
+  if (default_target) {
+    // Neither --url nor --engines: the engine of the project's own URL, in a scratch database on
+    // its server (SQLite: a temporary file), so that a PostgreSQL project is checked on
+    // PostgreSQL.
+    const DatabaseUrl& url = settings.project.url;
+    if (url.engine == "sqlite") {
+      options.targets.emplace_back(std::nullopt);
+    } else {
+      options.targets.emplace_back(url);
+    }
+    reporter.detail(fmt::format("verifying on {}, the engine of the database URL ({})", url.engine,
+                                settings.url_origin));
+  }
+  std::vector<VerifyTarget> targets;
+  try {
+    targets = run_verify(settings.project, options, reporter);
+  } catch (Error& error) {
+    if (default_target && (error.kind() == ErrorKind::unreachable ||
+                           error.kind() == ErrorKind::auth || error.kind() == ErrorKind::failure)) {
+      error.hint += fmt::format(
+          "{}verify creates its scratch database on the server of the database URL ({}); name "
+          "another server with --url, or verify on a temporary SQLite file with --engines sqlite",
+          error.hint.empty() ? "" : "; ", settings.url_origin);
+    }
+    if (error.state.empty())
+      error.state = "nothing was changed (verify uses scratch databases only)";
+    throw;
+  }
 
   std::size_t problems = 0;
   std::string failing;
@@ -117,7 +146,7 @@ void add_verify_command(Commands& commands) {
   verify
       ->add_option("--engines", flags->engines,
                    "verify on each of these servers (URLs, comma-separated; `sqlite`: a "
-                   "temporary file)")
+                   "temporary file); default: the server of the database URL")
       ->delimiter(',');
 }
 

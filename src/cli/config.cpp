@@ -122,6 +122,81 @@ std::string substitute(const std::string& text, const EnvLookup& env, const std:
   return out;
 }
 
+// The value of one setting and where it came from, for messages.
+struct Setting {
+  std::string value;
+  // The name as the user wrote it: `--transaction`, `DBINIT_TRANSACTION`, `transaction`,
+  // `services.api.transaction`.
+  std::string name;
+  // `dbinit.toml:3` for a value from the file; empty otherwise.
+  std::string where;
+  // `--dir`, `DBINIT_DIR`, `dir in dbinit.toml:2`.
+  std::string origin() const { return where.empty() ? name : fmt::format("{} in {}", name, where); }
+};
+
+// Runs `parse` on `setting`; an Error it throws names the setting's file and line when the value
+// comes from dbinit.toml.
+template <typename Parse>
+auto parse_setting(const Setting& setting, Parse parse) {
+  try {
+    return parse(setting.value, setting.name);
+  } catch (Error& error) {
+    if (error.where.empty()) error.where = setting.where;
+    throw;
+  }
+}
+
+// The URL held in the file `path` that variable `var` names (the Docker-secrets convention):
+// surrounding whitespace and line ends are dropped; the file must hold exactly one non-empty line.
+// The file's text is never echoed: it holds a password.
+std::string read_url_file(const std::string& var, const std::string& path) {
+  auto fail = [&](std::string message, std::string hint) {
+    Error error(ErrorKind::config, std::move(message));
+    error.where = path;
+    error.state = "nothing was changed (no database was opened)";
+    error.hint = std::move(hint);
+    return error;
+  };
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (path.empty()) {
+    throw fail(fmt::format("{} is set but empty", var),
+               fmt::format("set {} to the path of a file holding the URL, or unset it", var));
+  }
+  if (!fs::exists(status)) {
+    throw fail(fmt::format("{} names a file that does not exist", var),
+               "check the path (a Docker secret is mounted under /run/secrets/)");
+  }
+  if (fs::is_directory(status)) {
+    throw fail(fmt::format("{} names a folder, not a file", var),
+               "point it at the file that holds the URL");
+  }
+  const std::string text = read_file(path);
+  std::vector<std::string> lines;
+  std::size_t pos = 0;
+  while (pos <= text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(pos, end - pos);
+    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
+    std::size_t first = 0;
+    while (first < line.size() && std::isspace(static_cast<unsigned char>(line[first]))) ++first;
+    if (first < line.size()) lines.push_back(line.substr(first));
+    pos = end + 1;
+  }
+  if (lines.empty()) {
+    throw fail(fmt::format("{} names an empty file", var),
+               "write the database URL into the file, on one line");
+  }
+  if (lines.size() > 1) {
+    throw fail(fmt::format("{} names a file with {} non-empty lines; it must hold one URL on one "
+                           "line",
+                           var, lines.size()),
+               "keep only the database URL in the file (a trailing newline is fine)");
+  }
+  return lines.front();
+}
+
 class TomlConfig {
  public:
   TomlConfig(const fs::path& file, bool required) : m_file(file.string()) {
@@ -151,16 +226,37 @@ class TomlConfig {
   /// Checks the keys of the top level and of the selected service, and returns the table to read
   /// service values from (null when no service is selected).
   const toml::table* select(const std::optional<std::string>& service) {
-    check_keys(m_table, "", true);
+    std::vector<std::pair<std::string, const toml::node*>> unknown;
+    check_keys(m_table, "", true, unknown);
     const toml::table* services = m_table["services"].as_table();
     if (services) {
       for (const auto& [name, node] : *services) {
         const toml::table* table = node.as_table();
         if (!table) throw error_at(node, fmt::format("services.{} must be a table", name.str()));
-        check_keys(*table, fmt::format("services.{}.", name.str()), false);
+        check_keys(*table, fmt::format("services.{}.", name.str()), false, unknown);
       }
     }
+    if (!unknown.empty()) {
+      // Every unknown key at once, so that a file with several typos is fixed in one go.
+      Error error = error_at(*unknown.front().second,
+                             fmt::format("unknown setting '{}'", unknown.front().first));
+      if (unknown.size() > 1) {
+        std::string all;
+        for (const auto& [key, node] : unknown) {
+          all += fmt::format("{}'{}' (line {})", all.empty() ? "" : ", ", key,
+                             node->source().begin.line);
+        }
+        error =
+            Error(ErrorKind::config, fmt::format("{} unknown settings: {}", unknown.size(), all));
+        error.where = m_file;
+      }
+      error.hint =
+          "known settings: url, dir, init, seeds, backups, schema_file, env, wait, "
+          "lock_timeout, transaction, hooks, [services.NAME]";
+      throw error;
+    }
     if (!service) return nullptr;
+    m_service = *service;
     const toml::table* table = services ? (*services)[*service].as_table() : nullptr;
     if (!table) {
       Error error(ErrorKind::config, fmt::format("no service '{}'", *service));
@@ -177,17 +273,34 @@ class TomlConfig {
     return table;
   }
 
-  /// The string value of `key` in `service` (when given) or at the top level.
-  std::optional<std::string> get(const toml::table* service, const std::string& key,
-                                 const EnvLookup& env) const {
+  /// The value of `key` in `service` (when given) or at the top level, with where it was found.
+  /// Values are strings; with `integer_ok`, a bare integer is accepted too (`wait = 30`). Anything
+  /// else is an Error{config} naming the key and its `file:line`.
+  std::optional<Setting> get(const toml::table* service, const std::string& key,
+                             const EnvLookup& env, bool integer_ok = false) const {
     const toml::node* node = service ? service->get(key) : nullptr;
+    const std::string name = node ? fmt::format("services.{}.{}", m_service, key) : key;
     if (!node) node = m_table.get(key);
     if (!node) return std::nullopt;
+    Setting setting;
+    setting.name = name;
+    setting.where = location(*node);
     if (const auto* value = node->as_string()) {
-      return substitute(value->get(), env, location(*node));
+      setting.value = substitute(value->get(), env, setting.where);
+      return setting;
     }
-    if (const auto* value = node->as_integer()) return std::to_string(value->get());
-    throw error_at(*node, fmt::format("'{}' must be a string", key));
+    if (const auto* value = node->as_integer(); value && integer_ok) {
+      setting.value = std::to_string(value->get());
+      return setting;
+    }
+    Error error = error_at(*node, fmt::format("'{}' must be a string", name));
+    error.hint = fmt::format("write the value in double quotes: {} = \"...\"", key);
+    throw error;
+  }
+
+  /// True when `service` sets `key` itself.
+  static bool has(const toml::table* service, const std::string& key) {
+    return service != nullptr && service->get(key) != nullptr;
   }
 
   /// The commands of `hooks.<event>` in `service` (when it has that key) or at the top level.
@@ -272,24 +385,20 @@ class TomlConfig {
     return error;
   }
 
-  void check_keys(const toml::table& table, const std::string& prefix, bool top) const {
+  void check_keys(const toml::table& table, const std::string& prefix, bool top,
+                  std::vector<std::pair<std::string, const toml::node*>>& unknown) const {
     for (const auto& [key, node] : table) {
       const std::string name(key.str());
       if (top && name == "services") continue;
-      if (!k_project_keys.contains(name)) {
-        Error error(ErrorKind::config, fmt::format("unknown setting '{}{}'", prefix, name));
-        error.where = location(node);
-        error.hint =
-            "known settings: url, dir, init, seeds, backups, schema_file, env, wait, "
-            "lock_timeout, transaction, hooks, [services.NAME]";
-        throw error;
-      }
+      if (!k_project_keys.contains(name)) unknown.emplace_back(prefix + name, &node);
     }
   }
 
   std::string m_file;
   toml::table m_table;
   bool m_loaded = false;
+  // The service selected by select(), for the names of its settings in messages.
+  std::string m_service;
 };
 
 }  // namespace
@@ -312,19 +421,26 @@ Settings resolve_settings(const Flags& flags, const EnvLookup& env,
   }
 
   // flag > environment variable(s) > toml > default
-  auto pick = [&](const std::optional<std::string>& flag, std::initializer_list<const char*> vars,
-                  const std::string& key) -> std::optional<std::string> {
-    if (flag) return flag;
+  auto pick = [&](const std::optional<std::string>& flag, const std::string& flag_name,
+                  std::initializer_list<const char*> vars, const std::string& key,
+                  bool integer_ok = false) -> std::optional<Setting> {
+    if (flag) return Setting{*flag, flag_name, ""};
     for (const char* var : vars) {
-      if (std::optional<std::string> value = env(var)) return value;
+      if (std::optional<std::string> value = env(var)) return Setting{*value, var, ""};
     }
-    if (toml.loaded()) return toml.get(service_table, key, env);
+    if (toml.loaded()) return toml.get(service_table, key, env, integer_ok);
     return std::nullopt;
   };
 
-  // The URL: --url, DBINIT_URL, DBINIT_URL_FILE, DATABASE_URL, DATABASE_URL_FILE, toml, default.
-  std::optional<std::string> url = flags.url;
-  std::string url_origin = "--url";
+  // The URL: --url; then a service's own `url` (it names that service's database, which one URL
+  // for the whole environment cannot: docs/decisions.md); then DBINIT_URL, DBINIT_URL_FILE,
+  // DATABASE_URL, DATABASE_URL_FILE; then the top-level `url`; then the default.
+  std::optional<Setting> url;
+  if (flags.url) {
+    url = Setting{*flags.url, "--url", ""};
+  } else if (TomlConfig::has(service_table, "url")) {
+    url = toml.get(service_table, "url", env);
+  }
   if (!url) {
     for (const auto& [var, is_file] : {std::pair{"DBINIT_URL", false},
                                        {"DBINIT_URL_FILE", true},
@@ -332,67 +448,73 @@ Settings resolve_settings(const Flags& flags, const EnvLookup& env,
                                        {"DATABASE_URL_FILE", true}}) {
       std::optional<std::string> value = env(var);
       if (!value) continue;
-      url_origin = var;
-      if (is_file) {
-        std::string text = read_file(*value);
-        while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
-          text.pop_back();
-        while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
-          text.erase(0, 1);
-        if (text.empty()) {
-          Error error(ErrorKind::config, fmt::format("{} names an empty file", var));
-          error.where = *value;
-          throw error;
-        }
-        url = text;
-      } else {
-        url = value;
-      }
+      url = Setting{is_file ? read_url_file(var, *value) : *value, var, ""};
       break;
     }
   }
-  if (!url && toml.loaded()) {
-    url = toml.get(service_table, "url", env);
-    url_origin = toml.file();
+  if (!url && toml.loaded()) url = toml.get(service_table, "url", env);
+  if (!url && toml.loaded() && !service) {
+    if (std::vector<ServiceInfo> services = toml.services(); !services.empty()) {
+      std::string names;
+      for (const ServiceInfo& info : services) names += (names.empty() ? "" : ", ") + info.name;
+      Error error(ErrorKind::config,
+                  fmt::format("{} declares services ({}) but no top-level url, and no service "
+                              "was picked",
+                              toml.file(), names));
+      error.state = "nothing was changed (no database was opened or created)";
+      error.hint =
+          "pick one with --service NAME (or DBINIT_SERVICE), run every one with --all, or give "
+          "the file a top-level url";
+      throw error;
+    }
   }
+  settings.url_origin = url ? url->origin() : "the default";
   try {
-    settings.project.url = parse_database_url(url.value_or("sqlite:db/dev.sqlite3"));
+    settings.project.url = parse_database_url(url ? url->value : "sqlite:db/dev.sqlite3");
   } catch (Error& error) {
-    if (error.where.empty()) error.where = url_origin;
+    if (error.where.empty()) error.where = url ? (url->where.empty() ? url->name : url->where) : "";
     throw;
   }
 
-  auto path_setting = [&](const std::optional<std::string>& flag, const char* var, const char* key,
-                          fs::path& out) {
-    if (std::optional<std::string> value = pick(flag, {var}, key)) out = *value;
+  auto path_setting = [&](const std::optional<std::string>& flag, const char* flag_name,
+                          const char* var, const char* key, fs::path& out) -> std::string {
+    if (std::optional<Setting> value = pick(flag, flag_name, {var}, key)) {
+      out = value->value;
+      return "from " + value->origin();
+    }
+    return "the default";
   };
-  path_setting(flags.dir, "DBINIT_DIR", "dir", settings.project.migrations_dir);
-  path_setting(flags.init, "DBINIT_INIT", "init", settings.project.init_path);
-  path_setting(flags.seeds, "DBINIT_SEEDS", "seeds", settings.project.seeds_dir);
-  path_setting(flags.backups, "DBINIT_BACKUPS", "backups", settings.project.backups_dir);
-  path_setting(flags.schema_file, "DBINIT_SCHEMA_FILE", "schema_file",
+  settings.migrations_dir_origin =
+      path_setting(flags.dir, "--dir", "DBINIT_DIR", "dir", settings.project.migrations_dir);
+  path_setting(flags.init, "--init", "DBINIT_INIT", "init", settings.project.init_path);
+  path_setting(flags.seeds, "--seeds", "DBINIT_SEEDS", "seeds", settings.project.seeds_dir);
+  path_setting(flags.backups, "--backups", "DBINIT_BACKUPS", "backups",
+               settings.project.backups_dir);
+  path_setting(flags.schema_file, "--schema-file", "DBINIT_SCHEMA_FILE", "schema_file",
                settings.project.schema_file);
-  settings.project.environment = pick(flags.env, {"DBINIT_ENV"}, "env").value_or("");
+  if (std::optional<Setting> value = pick(flags.env, "--env", {"DBINIT_ENV"}, "env")) {
+    settings.project.environment = value->value;
+  }
 
   settings.wait = command_wait_default;
-  if (std::optional<std::string> value = pick(flags.wait, {"DBINIT_WAIT"}, "wait")) {
-    settings.wait = parse_duration(*value, flags.wait ? "--wait" : "wait");
+  if (std::optional<Setting> value = pick(flags.wait, "--wait", {"DBINIT_WAIT"}, "wait", true)) {
+    settings.wait = parse_setting(*value, parse_duration);
   }
-  if (std::optional<std::string> value =
-          pick(flags.lock_timeout, {"DBINIT_LOCK_TIMEOUT"}, "lock_timeout")) {
-    settings.lock_timeout =
-        parse_duration(*value, flags.lock_timeout ? "--lock-timeout" : "lock_timeout");
+  if (std::optional<Setting> value = pick(flags.lock_timeout, "--lock-timeout",
+                                          {"DBINIT_LOCK_TIMEOUT"}, "lock_timeout", true)) {
+    settings.lock_timeout = parse_setting(*value, parse_duration);
   }
-  if (std::optional<std::string> value =
-          pick(flags.transaction, {"DBINIT_TRANSACTION"}, "transaction")) {
-    if (*value == "all") {
-      settings.transaction = TransactionMode::all;
-    } else if (*value == "each") {
-      settings.transaction = TransactionMode::each;
-    } else {
-      Error error(ErrorKind::usage, fmt::format("--transaction: '{}' is not all or each", *value));
-      throw error;
-    }
+  if (std::optional<Setting> value =
+          pick(flags.transaction, "--transaction", {"DBINIT_TRANSACTION"}, "transaction")) {
+    settings.transaction =
+        parse_setting(*value, [](const std::string& text, const std::string& what) {
+          if (text == "all") return TransactionMode::all;
+          if (text == "each") return TransactionMode::each;
+          Error error(ErrorKind::usage, fmt::format("{}: '{}' is not all or each", what, text));
+          error.hint =
+              "all: the whole run is one transaction (the default); each: one per migration";
+          throw error;
+        });
   }
   settings.project.after_up_hooks = toml.loaded() ? toml.hooks(service_table, "after_up", env)
                                                   : std::vector<std::vector<std::string>>{};
@@ -419,6 +541,25 @@ Settings resolve_settings(const Flags& flags, const EnvLookup& env,
   }
   settings.project.applied_by = applied_by();
   return settings;
+}
+
+void require_migrations_dir(const Settings& settings) {
+  const fs::path& dir = settings.project.migrations_dir;
+  std::error_code ec;
+  const fs::file_status status = fs::status(dir, ec);
+  if (fs::is_directory(status)) return;
+  const bool exists = fs::exists(status);
+  Error error(ErrorKind::config, fmt::format("migrations folder {} {} ({})", dir.string(),
+                                             exists ? "is not a folder" : "does not exist",
+                                             settings.migrations_dir_origin));
+  error.where = fs::absolute(dir, ec).lexically_normal().string();
+  error.state = "nothing was changed (no database was opened or created)";
+  error.hint = fmt::format(
+      "point {} at the folder that holds the migrations, or create it (an empty folder means no "
+      "migrations yet)",
+      settings.migrations_dir_origin == "the default" ? "--dir, DBINIT_DIR or `dir` in dbinit.toml"
+                                                      : "it");
+  throw error;
 }
 
 bool parse_switch_value(const std::string& text, const std::string& what) {

@@ -53,6 +53,12 @@ struct Settings {
   TransactionMode transaction = TransactionMode::all;
   /// The toml file that was read, if any (for messages).
   std::string config_file;
+  /// Where the URL came from, for messages: `--url`, `DATABASE_URL`, `services.api.url in
+  /// dbinit.toml:4`, `the default`.
+  std::string url_origin;
+  /// Where the migrations folder came from: `from --dir`, `from DBINIT_DIR`, `from dir in
+  /// dbinit.toml:2`, `the default`.
+  std::string migrations_dir_origin;
   /// --yes or DBINIT_YES=1.
   bool confirmed = false;
   /// --skip-seed or DBINIT_SKIP_SEED=1.
@@ -66,11 +72,20 @@ struct Settings {
   std::string clean_origin;
 };
 
-/// Resolves every setting. `command_wait_default` is the --wait default of the command (`run`
-/// waits 30s by default, `up` does not wait). Throws Error{config} naming `file:line` for a bad
-/// dbinit.toml, and Error{usage} for a bad flag value.
+/// Resolves every setting. The URL is `--url`, else the selected service's own `url`, else
+/// DBINIT_URL, DBINIT_URL_FILE, DATABASE_URL, DATABASE_URL_FILE, else the top-level `url`, else
+/// `sqlite:db/dev.sqlite3`; a dbinit.toml that declares services but has no top-level `url` needs
+/// a service picked (or a URL given) instead of that default. Every value is checked here, before
+/// anything is opened or created. `command_wait_default` is the --wait default of the command
+/// (`run` waits 30s by default, `up` does not wait). Throws Error{config} naming `file:line` for a
+/// bad dbinit.toml, and Error{usage} for a bad flag value.
 Settings resolve_settings(const Flags& flags, const EnvLookup& env,
                           std::chrono::milliseconds command_wait_default);
+
+/// Throws Error{config} (exit 2) when the migrations folder does not exist or is not a folder,
+/// naming it and where it came from. An existing, empty folder is a project without migrations.
+/// Every command that reads migrations calls it; `new` creates the folder instead.
+void require_migrations_dir(const Settings& settings);
 
 /// A service of dbinit.toml (`[services.NAME]`).
 struct ServiceInfo {

@@ -34,11 +34,6 @@ constexpr int k_summary_fd = 3;
 
 int g_summary_fd = -1;
 
-// The variables that name a database URL: a service with its own `url` must not be overridden by
-// the one URL of the caller's environment.
-constexpr std::array<const char*, 4> k_url_variables = {"DBINIT_URL", "DBINIT_URL_FILE",
-                                                        "DATABASE_URL", "DATABASE_URL_FILE"};
-
 // A pipe whose two ends are close-on-exec and numbered above the descriptors a child is given
 // (0-3), so that the child's dup2() calls never meet them.
 void make_pipe(int fds[2]) {
@@ -101,16 +96,14 @@ class AllServices {
   std::vector<ServiceRun> m_runs;
 };
 
-std::vector<std::string> child_environment(const ServiceRun& run) {
+std::vector<std::string> child_environment() {
   std::vector<std::string> out;
   for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
     std::string_view text(*entry);
     std::string_view name = text.substr(0, text.find('='));
+    // The URL variables are passed on: a child picks its URL as `--service NAME` does
+    // (resolve_settings()), where a service's own `url` wins over them.
     if (name == k_summary_variable || name == "DBINIT_SERVICE") continue;
-    if (run.has_url &&
-        std::find(k_url_variables.begin(), k_url_variables.end(), name) != k_url_variables.end()) {
-      continue;
-    }
     out.emplace_back(text);
   }
   out.push_back(fmt::format("{}={}", k_summary_variable, k_summary_fd));
@@ -126,7 +119,7 @@ void AllServices::start(ServiceRun& run, const std::vector<std::string>& args) {
   std::vector<char*> argv;
   for (std::string& word : words) argv.push_back(word.data());
   argv.push_back(nullptr);
-  std::vector<std::string> environment = child_environment(run);
+  std::vector<std::string> environment = child_environment();
   std::vector<char*> envp;
   for (std::string& entry : environment) envp.push_back(entry.data());
   envp.push_back(nullptr);
@@ -365,6 +358,15 @@ int run_all_services(const Common& common, const std::string& command) {
   }
   if (common.flags.service) {
     throw Error(ErrorKind::usage, "--all and --service NAME exclude each other");
+  }
+  if (common.flags.url) {
+    // One URL for every service would run every service's migrations on one database.
+    Error error(ErrorKind::usage, "--all and --url exclude each other");
+    error.state = "nothing was changed";
+    error.hint =
+        "give each service its url in dbinit.toml, or run one service with --service NAME --url "
+        "URL";
+    throw error;
   }
   const std::size_t jobs = parse_jobs(common.flags.jobs);
   std::vector<ServiceInfo> services = list_services(common.flags, process_environment());

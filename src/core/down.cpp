@@ -27,11 +27,22 @@ std::string join_names(const std::vector<std::string>& names) {
   return out;
 }
 
+// The first three of `names`, then how many more: `a.sql, b.sql, c.sql and 197 more`.
+std::string first_names(const std::vector<std::string>& names) {
+  constexpr std::size_t k_shown = 3;
+  if (names.size() <= k_shown + 1) return join_names(names);
+  return fmt::format("{} and {} more",
+                     join_names(std::vector<std::string>(names.begin(), names.begin() + k_shown)),
+                     names.size() - k_shown);
+}
+
 bool needs_own_step(const DownStep& step) {
   return step.directives.no_transaction || step.directives.foreign_keys_off;
 }
 
-// Fills the SQL of `step` from the file's down section, else from the ledger's down_sql.
+// Fills the SQL of `step` from the file's down section, else from the ledger's down_sql. An empty
+// down (a golang-migrate `.down.sql` file without statements, or '' recorded in the ledger) is a
+// rollback that runs nothing; only a missing one (nullopt, NULL) returns false.
 bool resolve_down_sql(const StatusRow& row, DownStep& step) {
   if (row.migration && row.migration->down_sql) {
     const Migration& migration = *row.migration;
@@ -41,7 +52,7 @@ bool resolve_down_sql(const StatusRow& row, DownStep& step) {
     step.directives = migration.directives;
     return true;
   }
-  if (row.entry->down_sql && !row.entry->down_sql->empty()) {
+  if (row.entry->down_sql) {
     step.sql = *row.entry->down_sql;
     step.first_line = 1;
     step.source = fmt::format("{} (down_sql recorded in the ledger)", row.entry->name);
@@ -113,11 +124,12 @@ DownPlan plan_down(const Status& status, int steps, const std::optional<Version>
     Error error(ErrorKind::failure,
                 fmt::format("cannot roll back {}: no down SQL (no down section in the file and "
                             "none recorded in the ledger)",
-                            join_names(without_down)));
+                            first_names(without_down)));
     error.state = "nothing was changed (no migration was rolled back)";
     error.hint =
         "add a `-- dbinit:down` section to the migration (editing the down section is not "
-        "drift), or roll back fewer migrations";
+        "drift), or an empty .down.sql file next to a golang-migrate .up.sql file when there is "
+        "nothing to undo; or roll back fewer migrations";
     throw error;
   }
   return plan;

@@ -55,7 +55,9 @@ struct DownPlan {
 /// than `to` is rolled back (`to` itself stays; `0` rolls back everything); else the `steps`
 /// newest ones. Throws Error{usage} for a `to` that names no migration, Error{needs_repair} when a
 /// `failed` row exists, Error{drift} when a migration to roll back was changed, and
-/// Error{failure} naming every migration to roll back that has no down SQL.
+/// Error{failure} naming the migrations to roll back that have no down SQL (the first three and a
+/// count). An empty down (`down_sql` = "", from a golang-migrate `.down.sql` file without
+/// statements) is a rollback that runs nothing, not a missing one.
 DownPlan plan_down(const Status& status, int steps, const std::optional<Version>& to);
 
 struct DownOptions {

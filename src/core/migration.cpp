@@ -29,8 +29,11 @@
 // - `up_sql` is the text after the up marker line up to the down marker line; with no up marker,
 //   the text from the start of the file. Only comments and blank lines may come before an up
 //   marker. A file with a down marker but no up marker is up until the down marker.
-// - A down section (or `.down.sql` file) holding nothing but comments and blank lines counts as no
-//   down SQL, so a template's empty section never makes a rollback that undoes nothing.
+// - A down section holding nothing but comments and blank lines counts as no down SQL, so a
+//   template's empty section never makes a rollback that undoes nothing. A golang-migrate
+//   `.down.sql` file is different: creating it is how that tool's users say "nothing to undo", so
+//   an existing file without statements is an empty down (`down_sql` = "", a rollback that runs
+//   nothing), while a missing file is no down SQL.
 // - Directives are read before the first statement of the header, of the up section and of the
 //   down section, and apply to the whole migration (dbmate's `transaction:false` is allowed on
 //   either marker; dbmate files usually mark both). A `-- dbinit:` comment anywhere else, or one
@@ -612,7 +615,7 @@ void MigrationLoader::State::read(std::size_t index) {
     std::string down_text = read_file_at(folder_fd, down->file.c_str(), down_display);
     migration.down_display = std::move(down_display);
     normalize_in_place(down_text);
-    if (has_statement(down_text)) migration.down_sql = std::move(down_text);
+    migration.down_sql = has_statement(down_text) ? std::move(down_text) : std::string();
     migration.down_line = 1;
   }
 }

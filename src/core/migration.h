@@ -60,6 +60,8 @@ struct Migration {
   /// The line of the file on which `up_sql` begins (1-based).
   int up_line = 1;
   /// The down section (after `-- dbinit:down` / `-- migrate:down`, or the .down.sql file), if any.
+  /// Empty (not nullopt) for a golang-migrate `.down.sql` file that exists but holds no statement:
+  /// a rollback that runs nothing. A marker section without statements is nullopt (no down SQL).
   std::optional<std::string> down_sql;
   int down_line = 1;
   /// `sha256:<hex>` of `up_sql` (SPEC.md "Checksum").
@@ -71,7 +73,9 @@ struct Migration {
 struct MigrationSet {
   std::filesystem::path dir;
   std::vector<Migration> migrations;
-  /// True when the folder does not exist (an empty set, not an error: a project may have none).
+  /// True when the folder does not exist. Loading gives an empty set then; the commands that
+  /// read migrations refuse a missing folder before they get here (cli/config.h,
+  /// require_migrations_dir()), and `new` creates it.
   bool dir_missing = false;
 };
 

@@ -114,13 +114,27 @@ UpPlan plan_up(const Status& status, const std::optional<Version>& to) {
 }
 
 Error changed_migration_error(const StatusRow& row, std::string hint) {
-  Error error(ErrorKind::drift,
-              fmt::format("migration {} was changed after it was applied", row.name()));
+  const std::string& applied_name = row.entry->name;
+  const std::string& file_name = row.migration->name;
+  // The ledger row names the file that was applied; the folder may now hold another file with
+  // that version (a renamed file, or another project's folder): name both then.
+  std::string message =
+      applied_name == file_name
+          ? fmt::format("migration {} was changed after it was applied", file_name)
+          : fmt::format(
+                "version {} was applied as {}, but the file with that version is now {}, "
+                "with other content",
+                row.version.str(), applied_name, file_name);
+  Error error(ErrorKind::drift, std::move(message));
   error.where = row.migration->display;
   error.detail = fmt::format("applied with checksum {}, the file now has {}", row.entry->checksum,
                              row.migration->checksum);
   error.state = "nothing was changed";
-  error.hint = std::move(hint);
+  error.hint = applied_name == file_name
+                   ? std::move(hint)
+                   : "check that the migrations folder and the database belong to the same "
+                     "project (--dir, --service, the URL); if they do, " +
+                         hint;
   return error;
 }
 

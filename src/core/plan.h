@@ -66,7 +66,8 @@ struct UpPlan {
 
 UpPlan plan_up(const Status& status, const std::optional<Version>& to);
 
-/// The drift error (exit 3) for a `changed` row: the file, both checksums, "nothing was changed",
+/// The drift error (exit 3) for a `changed` row: the file (and the ledger's file name when it is
+/// another), both checksums, "nothing was changed",
 /// and `hint` for what to do next.
 Error changed_migration_error(const StatusRow& row, std::string hint);
 

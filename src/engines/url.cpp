@@ -100,6 +100,13 @@ void parse_query(std::string_view query, DatabaseUrl& url) {
 DatabaseUrl parse_database_url(std::string_view text) {
   DatabaseUrl url;
   url.original = std::string(text);
+  if (std::any_of(text.begin(), text.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+    // Not echoed: a URL read from a file with two lines may hold a password on either.
+    Error error(ErrorKind::config, "database URL contains a line break or control character");
+    error.hint = "give the URL alone, on one line (percent-encode such characters: %0A)";
+    throw error;
+  }
 
   std::size_t colon = text.find(':');
   std::string scheme = colon == std::string_view::npos ? "" : std::string(text.substr(0, colon));
@@ -138,6 +145,22 @@ DatabaseUrl parse_database_url(std::string_view text) {
       Error error(ErrorKind::config, fmt::format("{} URL names no file", url.engine));
       error.where = url.redacted();
       error.hint = "use sqlite:path/to/file.db or sqlite:///absolute/path/file.db";
+      throw error;
+    }
+    if (url.database.back() == '/') {
+      Error error(ErrorKind::config, "SQLite URL names a folder, not a database file");
+      error.where = url.redacted();
+      error.hint = "name a file in it: sqlite:folder/app.db";
+      throw error;
+    }
+    if (url.database.starts_with("file:")) {
+      // SQLite would read `file:` as a URI file name of its own, with parameters (mode=ro, ...)
+      // that dbinit does not pass on: refuse it rather than open another file than the one named.
+      Error error(ErrorKind::config, "SQLite URI file names (sqlite:file:...) are not supported");
+      error.where = url.redacted();
+      error.hint =
+          "write the path after sqlite: (sqlite:path/to/app.db); dbinit's SQLite parameters are "
+          "foreign_keys=on|off and journal_mode=MODE";
       throw error;
     }
     return url;

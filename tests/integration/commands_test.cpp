@@ -31,6 +31,7 @@ TEST_F(CliTest, RunMigratesThenExecsTheCommandInPlace) {
 }
 
 TEST_F(CliTest, RunPassesTheCommandsExitCodeAndArguments) {
+  fs::create_directories(project().path() / "db/migrations");  // no migrations
   RunResult result = dbinit(
       {"run", "--", "sh", "-c", "printf '%s|' \"$@\"; exit 42", "sh", "--flag", "two words", "--"});
   EXPECT_EQ(result.exit_code, 42) << result.err;
@@ -51,6 +52,7 @@ TEST_F(CliTest, RunWithoutCommandIsAUsageError) {
 }
 
 TEST_F(CliTest, RunReportsACommandThatCannotStart) {
+  fs::create_directories(project().path() / "db/migrations");  // no migrations
   RunResult result = dbinit({"run", "--", "/nonexistent/server"});
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_THAT(result.err, HasSubstr("cannot start '/nonexistent/server'"));
@@ -182,6 +184,7 @@ TEST_F(CliTest, InitDumpIsRestoredIntoAnEmptyDatabaseOnly) {
 }
 
 TEST_F(CliTest, InitDumpFolderIsRestoredInNameOrderAndCompressedFilesWork) {
+  fs::create_directories(project().path() / "db/migrations");  // no migrations
   project().write("db/init/01-schema.sql", "CREATE TABLE t (n INTEGER);\n");
   project().write("db/init/02-data.sql", "INSERT INTO t VALUES (1);\n");
   project().write("db/init/03-more.sql", "INSERT INTO t VALUES (2);\n");
@@ -197,6 +200,7 @@ TEST_F(CliTest, InitDumpFolderIsRestoredInNameOrderAndCompressedFilesWork) {
 }
 
 TEST_F(CliTest, BrokenInitDumpChangesNothingWhereTheEngineAllows) {
+  fs::create_directories(project().path() / "db/migrations");  // no migrations
   project().write("db/init/init.sql", "CREATE TABLE t (n INTEGER);\nINSERT INTO t VALUES (1);\n" +
                                           failing_statement() + "\n");
   RunResult result = dbinit({"up"});

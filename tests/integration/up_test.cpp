@@ -9,6 +9,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
+namespace fs = std::filesystem;
 
 TEST_F(CliTest, FirstUpCreatesTheDatabaseAppliesEverythingAndRecordsTheLedger) {
   migration("0001-create-users.sql",
@@ -268,7 +269,12 @@ TEST_F(CliTest, EngineVariantReplacesThePlainFile) {
   EXPECT_EQ(ledger(), (Ledger{{"1", "applied"}}));
 }
 
-TEST_F(CliTest, NoMigrationsFolderIsNotAnError) {
+TEST_F(CliTest, AnEmptyMigrationsFolderIsNotAnErrorButAMissingOneIs) {
+  RunResult missing = dbinit({"up"});
+  EXPECT_EQ(missing.exit_code, 2) << missing.err;
+  EXPECT_THAT(missing.err, HasSubstr("migrations folder db/migrations does not exist"));
+  EXPECT_FALSE(db().exists());
+  fs::create_directories(project().path() / "db/migrations");
   RunResult result = up_ok();
   EXPECT_THAT(result.err, HasSubstr("up to date"));
 }

@@ -76,9 +76,10 @@ class VerifyTest : public CliTest {
 
 TEST_F(VerifyTest, GoodSetPassesAndTheLiveDatabaseIsNeitherCreatedNorTouched) {
   good_set();
+  // Without --engines: a scratch database on the engine (and server) of the project's URL.
   RunResult fresh = verify();
   ASSERT_EQ(fresh.exit_code, 0) << fresh.err;
-  EXPECT_THAT(fresh.out, HasSubstr("sqlite (scratch database "));
+  EXPECT_THAT(fresh.out, HasSubstr(engine() + " (scratch database "));
   EXPECT_THAT(fresh.out, HasSubstr("3 migrations, every down restores the schema"));
   EXPECT_THAT(fresh.err, HasSubstr("verified on 1 engine: every migration rolls back cleanly"));
   EXPECT_FALSE(db().exists());

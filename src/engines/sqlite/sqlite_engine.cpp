@@ -214,7 +214,9 @@ class SqliteEngine final : public Engine {
   sqlite3_stmt* cached(Statement& slot, const char* sql, std::string_view what);
   Statement prepare(const char* sql, std::string_view what);
   bool table_exists(std::string_view table);
-  void apply_url_params();
+  /// Checks the URL's parameters and, with `apply`, sets them on the open connection. open()
+  /// checks them first, before anything is created.
+  void apply_url_params(bool apply);
   void run_script(const Script& script, bool restoring);
 
   /// BEGIN IMMEDIATE under a busy timeout of `timeout`; false when the write lock was not free.
@@ -345,6 +347,14 @@ sqlite3_stmt* SqliteEngine::cached(Statement& slot, const char* sql, std::string
 OpenResult SqliteEngine::open(bool create) {
   const bool memory = m_path == ":memory:";
   std::error_code ec;
+  apply_url_params(false);
+  if (!memory && fs::is_directory(m_path, ec)) {
+    Error error(ErrorKind::config, "the SQLite URL names a folder, not a database file");
+    error.where = m_url.redacted();
+    error.state = "nothing was changed";
+    error.hint = "name a file in it: sqlite:folder/app.db";
+    throw error;
+  }
   const bool exists = memory || fs::exists(m_path, ec);
   if (!exists && !create) return OpenResult::missing;
   if (!exists) {
@@ -389,11 +399,11 @@ OpenResult SqliteEngine::open(bool create) {
     m_db = nullptr;
     throw error;
   }
-  apply_url_params();
+  apply_url_params(true);
   return exists && !memory ? OpenResult::opened : OpenResult::created;
 }
 
-void SqliteEngine::apply_url_params() {
+void SqliteEngine::apply_url_params(bool apply) {
   // Foreign keys are enforced by default. SQLite leaves them off for compatibility, but
   // applications turn them on, and SPEC.md's `-- dbinit:foreign-keys off` directive only makes
   // sense when enforcement is the normal state: migrations must see the constraints the
@@ -422,7 +432,9 @@ void SqliteEngine::apply_url_params() {
         error.where = m_url.redacted();
         throw error;
       }
-      exec(fmt::format("PRAGMA journal_mode={}", mode).c_str(), "cannot set the journal mode");
+      if (apply) {
+        exec(fmt::format("PRAGMA journal_mode={}", mode).c_str(), "cannot set the journal mode");
+      }
     } else {
       Error error(ErrorKind::config, fmt::format("unknown SQLite URL parameter '{}'", key));
       error.where = m_url.redacted();
@@ -430,6 +442,7 @@ void SqliteEngine::apply_url_params() {
       throw error;
     }
   }
+  if (!apply) return;
   exec(foreign_keys ? "PRAGMA foreign_keys=ON" : "PRAGMA foreign_keys=OFF",
        "cannot set foreign key enforcement");
 }

@@ -591,12 +591,22 @@ TEST_F(MigrationFiles, DownFileAndDownMarkerTogetherIsAnError) {
   EXPECT_TRUE(contains(error.message(), "db/migrations/0001_a.down.sql")) << error.message();
 }
 
-TEST_F(MigrationFiles, EmptyDownFileIsNoDownSql) {
+TEST_F(MigrationFiles, EmptyDownFileIsAnEmptyDownAndAMissingOneIsNone) {
+  // golang-migrate's way of saying "nothing to undo": an existing file without statements.
   write("0001_a.up.sql", "SELECT 1;");
   write("0001_a.down.sql", "\n-- nothing\n");
-  Migration m = load().migrations.at(0);
-  EXPECT_TRUE(m.down_display.has_value());
-  EXPECT_FALSE(m.down_sql.has_value());
+  write("0002_b.up.sql", "SELECT 2;");
+  write("0002_b.down.sql", "");
+  write("0003_c.up.sql", "SELECT 3;");
+  // dbinit's own markers with an empty down section: no down SQL.
+  write("0004_d.sql", "-- dbinit:up\nSELECT 4;\n-- dbinit:down\n-- later\n");
+  const MigrationSet set = load();
+  ASSERT_EQ(set.migrations.size(), 4u);
+  EXPECT_TRUE(set.migrations[0].down_display.has_value());
+  EXPECT_EQ(set.migrations[0].down_sql, std::optional<std::string>(""));
+  EXPECT_EQ(set.migrations[1].down_sql, std::optional<std::string>(""));
+  EXPECT_FALSE(set.migrations[2].down_sql.has_value());
+  EXPECT_FALSE(set.migrations[3].down_sql.has_value());
 }
 
 // ---- Files on disk ----
