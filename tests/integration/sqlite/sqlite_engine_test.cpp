@@ -471,7 +471,7 @@ TEST_F(SqliteEngineTest, SecondWriterTimesOutOnTheTransactionLock) {
   auto waited = std::chrono::steady_clock::now() - started;
   EXPECT_EQ(error.kind(), ErrorKind::lock_timeout);
   EXPECT_EQ(error.where, path().string());
-  EXPECT_NE(error.message().find("200ms"), std::string::npos) << error.message();
+  EXPECT_NE(error.message().find("within 200 ms"), std::string::npos) << error.message();
   EXPECT_GE(waited, milliseconds(190));
   EXPECT_LT(waited, milliseconds(5000));
 
