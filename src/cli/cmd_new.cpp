@@ -3,7 +3,6 @@
 #include <cctype>
 #include <ctime>
 #include <filesystem>
-#include <iostream>
 
 #include <fmt/format.h>
 
@@ -83,10 +82,9 @@ int command_new(const Common& common, const std::string& description, bool times
   }
   write_file_atomic(file, "-- dbinit:up\n\n\n-- dbinit:down\n\n");
   if (common.json) {
-    std::cout << json{{"path", file.string()}, {"version", Version(version).str()}}.dump(2)
-              << std::endl;
+    print_json({{"path", file.string()}, {"version", Version(version).str()}});
   } else {
-    std::cout << file.string() << std::endl;
+    print_out(file.string() + "\n");
   }
   return 0;
 }
