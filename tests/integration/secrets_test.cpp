@@ -79,6 +79,7 @@ class SecretsTest : public CliTest {
   /// expect_no_secret() and returns it.
   RunResult secret_run(std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
     if (!env.contains("DBINIT_URL")) env["DBINIT_URL"] = secret_url();
+    if (!env.contains("SECRET_URL")) env["SECRET_URL"] = secret_url();
     RunResult result = dbinit(args, env);
     std::string command;
     for (const std::string& arg : args) command += " " + arg;
