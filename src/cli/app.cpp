@@ -1,17 +1,51 @@
 #include "cli/app.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "cli/command.h"
+#include "cli/secrets.h"
 #include "dbinit/version.h"
 #include "engines/engine.h"
 #include "util/error.h"
 
 namespace dbinit::cli {
+
+namespace {
+
+// The one document `--json` promises, for a command that failed: what it had found or done
+// (`partial`), with the error.
+nlohmann::json failure_json(const nlohmann::json& partial, const Error& error) {
+  nlohmann::json out = partial.is_object() ? partial : nlohmann::json::object();
+  out["error"] = error_json(error);
+  out["exit_code"] = exit_code(error.kind());
+  return out;
+}
+
+// CLI11 reports an unknown command as a missing one: name it and list the commands instead.
+std::optional<Error> unknown_command(CLI::App& app) {
+  for (const CLI::App* sub : app.get_subcommands({})) {
+    if (sub->parsed()) return std::nullopt;
+  }
+  for (const std::string& word : app.remaining()) {
+    if (word.empty() || word.starts_with('-')) continue;
+    std::string names;
+    for (const CLI::App* sub : app.get_subcommands({})) {
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    }
+    Error error(ErrorKind::usage, fmt::format("unknown command \"{}\"", word));
+    error.hint = "the commands are " + names + "; run `dbinit --help` for what each does";
+    return error;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   configure_engine_libraries();
@@ -28,6 +62,10 @@ int main(int argc, char** argv) {
     }
   }
   common.args = args;
+  // Copied above: the passwords can go from the process's arguments now.
+  protect_arguments(argc, argv);
+  // Known before parsing, so that a usage error is a JSON document too.
+  const bool json_requested = std::find(args.begin(), args.end(), "--json") != args.end();
 
   CLI::App app{"dbinit brings a service's database to the state its code expects.", "dbinit"};
   app.set_version_flag("--version", std::string("dbinit ") + k_version);
@@ -44,10 +82,24 @@ int main(int argc, char** argv) {
   add_seed_command(commands);
 
   Verbosity verbosity = Verbosity::normal;
+  auto fail = [&](const Error& error) {
+    print_error(error, verbosity);
+    if (json_requested || common.json) print_json(failure_json(common.result, error));
+    return exit_code(error.kind());
+  };
   try {
     std::vector<std::string> reversed(args.rbegin(), args.rend());
-    app.parse(reversed);
+    try {
+      app.parse(reversed);
+    } catch (const CLI::ParseError& e) {
+      if (dynamic_cast<const CLI::Success*>(&e) == nullptr) {
+        register_configured_secrets(common.flags, process_environment());
+        if (std::optional<Error> unknown = unknown_command(app)) throw *unknown;
+      }
+      throw;
+    }
     verbosity = common.verbosity();
+    register_configured_secrets(common.flags, process_environment());
     if (has_separator && !commands.parsed("run")) {
       throw Error(ErrorKind::usage, "`--` and a command are only accepted by `dbinit run`");
     }
@@ -55,15 +107,13 @@ int main(int argc, char** argv) {
   } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "dbinit: error: {}\n", e.what());
-    fmt::print(stderr, "dbinit: run `dbinit --help` for the commands and options\n");
-    return exit_code(ErrorKind::usage);
+    Error error(ErrorKind::usage, e.what());
+    error.hint = "run `dbinit --help` for the commands and options";
+    return fail(error);
   } catch (const Error& e) {
-    print_error(e, verbosity);
-    return exit_code(e.kind());
+    return fail(e);
   } catch (const std::exception& e) {
-    fmt::print(stderr, "dbinit: error: {}\n", e.what());
-    return 1;
+    return fail(Error(ErrorKind::failure, e.what()));
   }
 }
 

@@ -1,7 +1,5 @@
 // `dbinit baseline`.
 
-#include <iostream>
-
 #include <fmt/format.h>
 
 #include "cli/command.h"
@@ -36,7 +34,7 @@ json detection_json(const BaselineDetection& detection) {
   return out;
 }
 
-int command_baseline(const Common& common, const BaselineFlags& flags) {
+int command_baseline(Common& common, const BaselineFlags& flags) {
   const Settings settings = resolve_settings(common.flags, process_environment(), milliseconds(0));
   require_migrations_dir(settings);
   BaselineOptions options;
@@ -46,6 +44,8 @@ int command_baseline(const Common& common, const BaselineFlags& flags) {
   options.detect = flags.detect;
   options.yes = settings.confirmed;
   HumanReporter reporter(common.verbosity());
+  common.result = {{"engine", settings.project.url.engine},
+                   {"url", settings.project.url.redacted()}};
   const BaselineResult result = run_baseline(settings.project, options, reporter);
 
   if (common.json) {
@@ -57,7 +57,7 @@ int command_baseline(const Common& common, const BaselineFlags& flags) {
     for (const LedgerEntry& entry : result.recorded) {
       out["recorded"].push_back({{"version", entry.version}, {"name", entry.name}});
     }
-    std::cout << out.dump(2) << std::endl;
+    common.result = out;
   }
 
   if (result.detection) {
@@ -69,7 +69,7 @@ int command_baseline(const Common& common, const BaselineFlags& flags) {
             "database):\n",
             detection.closest->str());
         for (const std::string& line : detection.diff) text += "  " + line + "\n";
-        std::cout << text << std::flush;
+        print_out(text);
       }
       Error error(ErrorKind::failure,
                   "no version of the migrations gives exactly the database's schema");
@@ -95,20 +95,21 @@ int command_baseline(const Common& common, const BaselineFlags& flags) {
             "apart); the newest is proposed\n",
             versions_text(detection.matches));
       }
-      std::cout << text << std::flush;
+      print_out(text);
     }
     if (!options.yes) {
       reporter.note(fmt::format(
           "nothing was recorded; run `dbinit baseline --version {}` (or `--detect --yes`) to "
           "record it",
           detection.match->str()));
+      if (common.json) print_json(common.result);
       return 0;
     }
   }
-  reporter.note(
-      fmt::format("recorded {} as baseline up to version {}; `dbinit up` applies only newer ones",
-                  plural(static_cast<long>(result.recorded.size()), "migration"),
-                  version_text(result.version)));
+  reporter.note(fmt::format("recorded {} as baseline up to {}; `dbinit up` applies only newer ones",
+                            plural(static_cast<long>(result.recorded.size()), "migration"),
+                            version_text(result.version)));
+  if (common.json) print_json(common.result);
   return 0;
 }
 

@@ -10,6 +10,7 @@
 
 #include "cli/command.h"
 #include "core/down.h"
+#include "util/elapsed.h"
 #include "util/error.h"
 
 namespace dbinit::cli {
@@ -27,11 +28,10 @@ struct DownFlags {
 // Asks at a terminal for the database's name; only called when stdin is a terminal (a script
 // gets the refusal and its hint instead).
 std::string ask_on_terminal(const std::string& name, const std::string& target) {
-  fmt::print(stderr,
-             "dbinit: rolling back migrations of {} may drop data\n"
-             "dbinit: type the database's name ({}) to confirm: ",
-             target, name);
-  std::fflush(stderr);
+  print_err(
+      fmt::format("dbinit: rolling back migrations of {} may drop data\n"
+                  "dbinit: type the database's name ({}) to confirm: ",
+                  target, name));
   std::string line;
   if (!std::getline(std::cin, line)) return {};
   return line;
@@ -48,7 +48,7 @@ int parse_steps(const std::string& text) {
   return steps;
 }
 
-int command_down(const Common& common, const DownFlags& flags) {
+int command_down(Common& common, const DownFlags& flags) {
   const Settings settings = resolve_settings(common.flags, process_environment(), milliseconds(0));
   require_migrations_dir(settings);
   if (flags.steps && flags.to) {
@@ -63,6 +63,8 @@ int command_down(const Common& common, const DownFlags& flags) {
   options.confirmed = settings.confirmed;
   if (isatty(STDIN_FILENO)) options.ask = ask_on_terminal;
   HumanReporter reporter(common.verbosity());
+  common.result = {{"engine", settings.project.url.engine},
+                   {"url", settings.project.url.redacted()}};
   const DownResult result = run_down(settings.project, options, reporter);
 
   if (common.json) {
@@ -77,14 +79,15 @@ int command_down(const Common& common, const DownFlags& flags) {
                                     {"duration_ms", m.duration_ms},
                                     {"down_sql_from", m.from_ledger ? "ledger" : "file"}});
     }
-    std::cout << out.dump(2) << std::endl;
+    print_json(out);
   }
   if (result.rolled_back.empty()) {
     reporter.note(fmt::format("nothing to roll back: {}", result.nothing_reason));
   } else {
-    reporter.note(fmt::format(
-        "database is at version {}: rolled back {} in {} ms", version_text(result.version),
-        plural(static_cast<long>(result.rolled_back.size()), "migration"), result.duration_ms));
+    reporter.note(fmt::format("database is at {}: rolled back {} in {}",
+                              version_text(result.version),
+                              plural(static_cast<long>(result.rolled_back.size()), "migration"),
+                              duration_text(milliseconds(result.duration_ms))));
   }
   return 0;
 }

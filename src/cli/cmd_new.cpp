@@ -5,7 +5,6 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
-#include <iostream>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -175,14 +174,13 @@ int command_new(const Common& common, const std::string& description, bool times
   if (common.json) {
     json paths = json::array();
     for (const auto& [file, text] : files) paths.push_back(file.string());
-    std::cout << json{{"path", files.front().first.string()},
-                      {"paths", paths},
-                      {"version", Version(version).str()}}
-                     .dump(2)
-              << std::endl;
+    print_json({{"path", files.front().first.string()},
+                {"paths", paths},
+                {"version", Version(version).str()}});
   } else {
-    for (const auto& [file, text] : files) std::cout << file.string() << '\n';
-    std::cout << std::flush;
+    std::string out;
+    for (const auto& [file, text] : files) out += file.string() + "\n";
+    print_out(out);
   }
   return 0;
 }

@@ -1,7 +1,5 @@
 // `dbinit repair`.
 
-#include <iostream>
-
 #include "cli/command.h"
 #include "core/repair.h"
 
@@ -19,9 +17,11 @@ struct RepairFlags {
   std::vector<std::string> mark_applied;
 };
 
-int command_repair(const Common& common, const RepairFlags& flags) {
+int command_repair(Common& common, const RepairFlags& flags) {
   const Settings settings = resolve_settings(common.flags, process_environment(), milliseconds(0));
   HumanReporter reporter(common.verbosity());
+  common.result = {{"engine", settings.project.url.engine},
+                   {"url", settings.project.url.redacted()}};
   RepairOptions options;
   options.connect.wait = settings.wait;
   options.lock_timeout = settings.lock_timeout;
@@ -30,7 +30,9 @@ int command_repair(const Common& common, const RepairFlags& flags) {
   options.mark_applied = parse_versions(flags.mark_applied, "--mark-applied");
   const std::vector<std::string> done = run_repair(settings.project, options, reporter);
   if (common.json) {
-    std::cout << json{{"changes", done}}.dump(2) << std::endl;
+    print_json({{"engine", settings.project.url.engine},
+                {"url", settings.project.url.redacted()},
+                {"changes", done}});
   }
   for (const std::string& line : done) reporter.note(line);
   return 0;

@@ -1,12 +1,11 @@
 // `dbinit seed`.
 
-#include <iostream>
-
 #include <fmt/format.h>
 
 #include "cli/command.h"
 #include "cli/services.h"
 #include "core/seed.h"
+#include "util/elapsed.h"
 
 namespace dbinit::cli {
 
@@ -15,27 +14,28 @@ using std::chrono::milliseconds;
 
 namespace {
 
-int command_seed(const Common& common) {
+int command_seed(Common& common) {
   const Settings settings = resolve_settings(common.flags, process_environment(), milliseconds(0));
   HumanReporter reporter(common.verbosity());
+  common.result = {{"engine", settings.project.url.engine},
+                   {"url", settings.project.url.redacted()}};
   SeedOptions options;
   options.connect.wait = settings.wait;
   options.lock_timeout = settings.lock_timeout;
   options.confirmed = settings.confirmed;
   const SeedResult result = run_seed(settings.project, options, reporter);
   if (common.json) {
-    std::cout << json{{"url", result.url},
-                      {"applied", result.applied},
-                      {"duration_ms", result.duration_ms}}
-                     .dump(2)
-              << std::endl;
+    print_json({{"engine", settings.project.url.engine},
+                {"url", result.url},
+                {"applied", result.applied},
+                {"duration_ms", result.duration_ms}});
   }
   const std::string summary =
       result.applied.empty()
           ? fmt::format("no seed files in {}", settings.project.seeds_dir.string())
-          : fmt::format("applied {} in {} ms",
+          : fmt::format("applied {} in {}",
                         plural(static_cast<long>(result.applied.size()), "seed file"),
-                        result.duration_ms);
+                        duration_text(milliseconds(result.duration_ms)));
   reporter.note(summary);
   report_summary(summary);
   return 0;

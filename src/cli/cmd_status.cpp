@@ -1,7 +1,5 @@
 // `dbinit status` and `dbinit check`.
 
-#include <iostream>
-
 #include <fmt/format.h>
 
 #include "cli/command.h"
@@ -23,7 +21,7 @@ std::string status_summary(const StatusReport& report) {
   const Status& status = report.status;
   if (!report.database_exists) return "the database does not exist";
   return fmt::format(
-      "version {}: {} applied, {} baseline, {} pending, {} changed, {} missing, {} "
+      "{}: {} applied, {} baseline, {} pending, {} changed, {} missing, {} "
       "failed",
       version_text(status.current), status.applied, status.baseline, status.pending, status.changed,
       status.missing, status.failed);
@@ -60,7 +58,7 @@ int command_status(const Common& common) {
       if (row.state == MigrationState::changed) item["applied_checksum"] = row.entry->checksum;
       out["migrations"].push_back(std::move(item));
     }
-    std::cout << out.dump(2) << std::endl;
+    print_json(out);
     report_summary(status_summary(*report));
     return 0;
   }
@@ -80,7 +78,8 @@ int command_status(const Common& common) {
   } else if (!report->has_ledger) {
     text += "database: exists, no dbinit ledger yet\n";
   }
-  text += fmt::format("version:  {}\n", version_text(status.current));
+  text += fmt::format("version:  {}\n",
+                      status.current ? status.current->str() : "none (no migration applied yet)");
   if (report->environment) text += fmt::format("env:      {}\n", *report->environment);
   if (!status.rows.empty()) {
     std::size_t width = 7;
@@ -111,28 +110,26 @@ int command_status(const Common& common) {
   text += fmt::format("\n{} applied, {} baseline, {} pending, {} changed, {} missing, {} failed\n",
                       status.applied, status.baseline, status.pending, status.changed,
                       status.missing, status.failed);
-  std::cout << text << std::flush;
+  print_out(text);
   report_summary(status_summary(*report));
   return 0;
 }
 
-int command_check(const Common& common) {
+int command_check(Common& common) {
   const Settings settings = resolve_settings(common.flags, process_environment(), milliseconds(0));
   require_migrations_dir(settings);
   HumanReporter reporter(common.verbosity());
   const std::unique_ptr<StatusReport> report =
       read_status(settings.project, ConnectOptions{settings.wait}, reporter);
+  common.result = {{"engine", report->engine},
+                   {"url", report->url},
+                   {"version", version_json(report->status.current)},
+                   {"current", false}};
   check_current(*report);
-  if (common.json) {
-    std::cout << json{{"engine", report->engine},
-                      {"url", report->url},
-                      {"version", version_json(report->status.current)},
-                      {"current", true}}
-                     .dump(2)
-              << std::endl;
-  }
+  common.result["current"] = true;
+  if (common.json) print_json(common.result);
   const std::string summary =
-      fmt::format("database is up to date at version {}", version_text(report->status.current));
+      fmt::format("database is up to date at {}", version_text(report->status.current));
   reporter.note(summary);
   report_summary(summary);
   return 0;

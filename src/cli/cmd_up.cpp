@@ -11,8 +11,10 @@
 
 #include "cli/command.h"
 #include "cli/services.h"
+#include "core/baseline.h"
 #include "core/hooks.h"
 #include "core/runner.h"
+#include "util/elapsed.h"
 #include "util/error.h"
 
 namespace dbinit::cli {
@@ -27,6 +29,7 @@ struct UpFlags {
   std::optional<std::string> to;
   bool dry_run = false;
   bool allow_missing = false;
+  bool baseline = false;
 };
 
 UpOptions up_options(const Settings& settings, const UpFlags& flags) {
@@ -48,11 +51,10 @@ UpOptions up_options(const Settings& settings, const UpFlags& flags) {
 
 // Asks on the terminal for the database's name before it is dropped; returns the answer.
 std::string ask_on_terminal(const std::string& name, const std::string& target) {
-  fmt::print(stderr,
-             "dbinit: this drops the database {} and everything in it, then migrates and seeds "
-             "it again\ndbinit: type the database's name ({}) to confirm: ",
-             target, name);
-  std::fflush(stderr);
+  print_err(
+      fmt::format("dbinit: this drops the database {} and everything in it, then migrates and "
+                  "seeds it again\ndbinit: type the database's name ({}) to confirm: ",
+                  target, name));
   std::string line;
   if (!std::getline(std::cin, line)) return {};
   return line;
@@ -62,9 +64,35 @@ enum class UpMode { up, run, reset };
 
 std::string up_summary(const UpResult& result, const UpFlags& flags);
 
-int command_up(const Common& common, const UpFlags& flags, milliseconds wait_default, UpMode mode) {
+// run_up(); with --baseline, a database that has tables but no ledger (SPEC.md `up` step 4) is
+// first baselined up to the newest migration, as `dbinit baseline` does, and up then goes on.
+UpResult up_or_baseline(const Settings& settings, const UpOptions& options, const UpFlags& flags,
+                        Reporter& reporter, Common& common) {
+  try {
+    return run_up(settings.project, options, reporter);
+  } catch (Error& error) {
+    if (error.kind() != ErrorKind::unmanaged || flags.dry_run) throw;
+    if (!flags.baseline) {
+      error.hint += "; `dbinit up --baseline` records every migration as baseline, then goes on";
+      throw;
+    }
+  }
+  BaselineOptions baseline;
+  baseline.connect = options.connect;
+  baseline.lock_timeout = options.lock_timeout;
+  const BaselineResult recorded = run_baseline(settings.project, baseline, reporter);
+  reporter.note(fmt::format("up --baseline: recorded {} as baseline up to {}",
+                            plural(static_cast<long>(recorded.recorded.size()), "migration"),
+                            version_text(recorded.version)));
+  common.result["baseline"] = version_json(recorded.version);
+  return run_up(settings.project, options, reporter);
+}
+
+int command_up(Common& common, const UpFlags& flags, milliseconds wait_default, UpMode mode) {
   const Settings settings = resolve_settings(common.flags, process_environment(), wait_default);
   require_migrations_dir(settings);
+  common.result = {{"engine", settings.project.url.engine},
+                   {"url", settings.project.url.redacted()}};
   HumanReporter reporter(common.verbosity());
   UpOptions options = up_options(settings, flags);
   if (mode == UpMode::reset) {
@@ -77,9 +105,28 @@ int command_up(const Common& common, const UpFlags& flags, milliseconds wait_def
   options.confirmed = settings.confirmed;
   options.skip_seed = settings.skip_seed;
   if (isatty(STDIN_FILENO)) options.ask = ask_on_terminal;
-  const UpResult result = run_up(settings.project, options, reporter);
+  const UpResult result = up_or_baseline(settings, options, flags, reporter, common);
   std::string summary = up_summary(result, flags);
   reporter.note(summary);
+
+  json out = {{"engine", result.engine},   {"url", result.url},
+              {"created", result.created}, {"restored", result.restored},
+              {"applied", json::array()},  {"version", version_json(result.version)},
+              {"skipped", result.skipped}, {"pending", result.pending},
+              {"dry_run", flags.dry_run},  {"duration_ms", result.duration_ms},
+              {"dropped", result.dropped}, {"seeded", result.seeded}};
+  for (const AppliedMigration& m : result.applied) {
+    out["applied"].push_back(
+        {{"version", m.version}, {"name", m.name}, {"duration_ms", m.duration_ms}});
+  }
+  if (flags.dry_run) {
+    out["planned"] = json::array();
+    for (const AppliedMigration& m : result.planned) {
+      out["planned"].push_back({{"version", m.version}, {"name", m.name}});
+    }
+  }
+  out["baseline"] = common.result.contains("baseline") ? common.result["baseline"] : json(nullptr);
+  common.result = out;
 
   if (!flags.dry_run && !settings.skip_hooks) {
     HookRun hooks;
@@ -91,30 +138,13 @@ int command_up(const Common& common, const UpFlags& flags, milliseconds wait_def
                          {"DBINIT_VERSION", result.version ? result.version->str() : ""},
                          {"DBINIT_APPLIED", std::to_string(result.applied.size())}};
     hooks.unset = {"DATABASE_URL_FILE", "DBINIT_URL_FILE"};
-    hooks.state = fmt::format("the database is at version {}, committed; only the hook failed",
+    hooks.state = fmt::format("the database is at {}, committed; only the hook failed",
                               version_text(result.version));
+    hooks.as_written = settings.project.after_up_hooks_as_written;
     run_hooks(settings.project.after_up_hooks, hooks, reporter);
   }
 
-  if (common.json) {
-    json out = {{"engine", result.engine},   {"url", result.url},
-                {"created", result.created}, {"restored", result.restored},
-                {"applied", json::array()},  {"version", version_json(result.version)},
-                {"skipped", result.skipped}, {"pending", result.pending},
-                {"dry_run", flags.dry_run},  {"duration_ms", result.duration_ms},
-                {"dropped", result.dropped}, {"seeded", result.seeded}};
-    for (const AppliedMigration& m : result.applied) {
-      out["applied"].push_back(
-          {{"version", m.version}, {"name", m.name}, {"duration_ms", m.duration_ms}});
-    }
-    if (flags.dry_run) {
-      out["planned"] = json::array();
-      for (const AppliedMigration& m : result.planned) {
-        out["planned"].push_back({{"version", m.version}, {"name", m.name}});
-      }
-    }
-    std::cout << out.dump(2) << std::endl;
-  }
+  if (common.json) print_json(out);
   report_summary(summary);
   return 0;
 }
@@ -126,13 +156,14 @@ std::string up_summary(const UpResult& result, const UpFlags& flags) {
                           plural(static_cast<long>(result.planned.size()), "migration"),
                           result.restored.empty() ? "" : " after restoring the init dump");
   } else if (result.applied.empty() && result.restored.empty() && result.seeded.empty()) {
-    summary = fmt::format("database is up to date at version {} ({} applied, {} ms)",
-                          version_text(result.version), result.skipped, result.duration_ms);
+    summary =
+        fmt::format("database is up to date at {} ({} applied, {})", version_text(result.version),
+                    result.skipped, duration_text(milliseconds(result.duration_ms)));
   } else {
-    summary = fmt::format("database is at version {}: applied {} in {} ms ({} already applied)",
+    summary = fmt::format("database is at {}: applied {} in {} ({} already applied)",
                           version_text(result.version),
                           plural(static_cast<long>(result.applied.size()), "migration"),
-                          result.duration_ms, result.skipped);
+                          duration_text(milliseconds(result.duration_ms)), result.skipped);
   }
   if (!result.seeded.empty()) {
     summary +=
@@ -145,7 +176,7 @@ std::string up_summary(const UpResult& result, const UpFlags& flags) {
   return summary;
 }
 
-int command_run(const Common& common, const UpFlags& flags, std::vector<std::string> command) {
+int command_run(Common& common, const UpFlags& flags, std::vector<std::string> command) {
   if (command.empty()) {
     Error error(ErrorKind::usage, "run needs a command to start after `up`");
     error.hint = "write it after --, for example: dbinit run -- ./server --port 8080";
@@ -190,6 +221,11 @@ void add_up_flags(CLI::App& app, Common& common, UpFlags& flags, UpMode mode) {
                  "all: the whole run is one transaction (default); each: one per migration");
   app.add_flag("--allow-missing", flags.allow_missing,
                "do not stop when an applied migration's file is missing");
+  if (mode != UpMode::reset) {
+    app.add_flag("--baseline", flags.baseline,
+                 "on a database with tables but no ledger, first record every migration as "
+                 "baseline (as `dbinit baseline` does), then go on");
+  }
 }
 
 }  // namespace

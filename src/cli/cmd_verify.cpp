@@ -1,10 +1,9 @@
 // `dbinit verify`.
 
-#include <iostream>
-
 #include <fmt/format.h>
 
 #include "cli/command.h"
+#include "cli/secrets.h"
 #include "core/verify.h"
 #include "util/error.h"
 
@@ -63,7 +62,7 @@ std::string target_text(const VerifyTarget& target) {
   return text;
 }
 
-int command_verify(const Common& common, const VerifyFlags& flags) {
+int command_verify(Common& common, const VerifyFlags& flags) {
   // --url names the server for the scratch database, never the project's database. Without --url
   // and --engines, the scratch database is on the server (and engine) of the resolved URL.
   Flags project_flags = common.flags;
@@ -73,6 +72,7 @@ int command_verify(const Common& common, const VerifyFlags& flags) {
   VerifyOptions options;
   if (common.flags.url) options.targets.push_back(parse_target(*common.flags.url));
   for (const std::string& text : flags.engines) {
+    register_url_secrets(text);
     if (!text.empty()) options.targets.push_back(parse_target(text));
   }
   HumanReporter reporter(common.verbosity());
@@ -115,11 +115,11 @@ int command_verify(const Common& common, const VerifyFlags& flags) {
   if (common.json) {
     json out = {{"ok", failing.empty()}, {"engines", json::array()}};
     for (const VerifyTarget& target : targets) out["engines"].push_back(target_json(target));
-    std::cout << out.dump(2) << std::endl;
+    common.result = out;
   } else {
     std::string text;
     for (const VerifyTarget& target : targets) text += target_text(target);
-    std::cout << text << std::flush;
+    print_out(text);
   }
   if (!failing.empty()) {
     Error error(ErrorKind::failure, fmt::format("verify found {} problem{} (on {})", problems,
@@ -132,6 +132,7 @@ int command_verify(const Common& common, const VerifyFlags& flags) {
   }
   reporter.note(fmt::format("verified on {}: every migration rolls back cleanly",
                             plural(static_cast<long>(targets.size()), "engine")));
+  if (common.json) print_json(common.result);
   return 0;
 }
 

@@ -57,7 +57,7 @@ std::string plural(long n, std::string_view word) {
 }
 
 std::string version_text(const std::optional<Version>& version) {
-  return version ? version->str() : "none";
+  return version ? "version " + version->str() : "no version";
 }
 
 json version_json(const std::optional<Version>& version) {

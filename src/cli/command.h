@@ -30,6 +30,9 @@ struct Common {
   std::vector<std::string> exec;
   /// The arguments before any `--`, as given (`--all` starts dbinit again with them).
   std::vector<std::string> args;
+  /// With --json: what the command has found or done so far. When it fails, the one document on
+  /// stdout is this with `"error"` (error_json()) and `"exit_code"` added.
+  nlohmann::json result = nlohmann::json::object();
   Verbosity verbosity() const {
     return verbose ? Verbosity::verbose : quiet ? Verbosity::quiet : Verbosity::normal;
   }
@@ -77,8 +80,10 @@ void add_verify_command(Commands& commands);    // verify
 
 /// `3 migrations`, `1 migration`.
 std::string plural(long n, std::string_view word);
-/// A version for humans (`none` when empty) and for JSON (null when empty).
+/// A version for humans: `version 12`, or `no version` when empty (`at version 12`, `at no
+/// version`).
 std::string version_text(const std::optional<Version>& version);
+/// A version for JSON: the digits, or null when empty.
 nlohmann::json version_json(const std::optional<Version>& version);
 /// Parses `texts` as versions; Error{usage} naming `flag` for anything that is not digits.
 std::vector<Version> parse_versions(const std::vector<std::string>& texts, std::string_view flag);

@@ -304,9 +304,11 @@ class TomlConfig {
   }
 
   /// The commands of `hooks.<event>` in `service` (when it has that key) or at the top level.
-  /// Each command is a non-empty list of strings, `${VAR}` replaced in every word.
-  std::vector<std::vector<std::string>> hooks(const toml::table* service, const std::string& event,
-                                              const EnvLookup& env) const {
+  /// Each command is a non-empty list of strings, `${VAR}` replaced in every word; `as_written`
+  /// receives the words as written.
+  std::vector<std::vector<std::string>> hooks(
+      const toml::table* service, const std::string& event, const EnvLookup& env,
+      std::vector<std::vector<std::string>>& as_written) const {
     const std::string example = "hooks." + event + R"( = [["./bin/reindex", "--all"]])";
     for (const toml::table* table : {service, &m_table}) {
       if (table == nullptr) continue;
@@ -336,6 +338,7 @@ class TomlConfig {
       for (const toml::node& command_node : *commands) {
         const toml::array* words = command_node.as_array();
         std::vector<std::string> command;
+        std::vector<std::string> written;
         if (words != nullptr) {
           for (const toml::node& word : *words) {
             const auto* text = word.as_string();
@@ -344,6 +347,7 @@ class TomlConfig {
               break;
             }
             command.push_back(substitute(text->get(), env, location(word)));
+            written.push_back(text->get());
           }
         }
         if (command.empty()) {
@@ -354,6 +358,7 @@ class TomlConfig {
           throw error;
         }
         out.push_back(std::move(command));
+        as_written.push_back(std::move(written));
       }
       return out;
     }
@@ -516,8 +521,10 @@ Settings resolve_settings(const Flags& flags, const EnvLookup& env,
           throw error;
         });
   }
-  settings.project.after_up_hooks = toml.loaded() ? toml.hooks(service_table, "after_up", env)
-                                                  : std::vector<std::vector<std::string>>{};
+  if (toml.loaded()) {
+    settings.project.after_up_hooks =
+        toml.hooks(service_table, "after_up", env, settings.project.after_up_hooks_as_written);
+  }
 
   auto switch_setting = [&](bool flag, const char* var) {
     if (flag) return true;

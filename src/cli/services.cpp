@@ -12,7 +12,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <iostream>
 #include <optional>
 #include <thread>
 
@@ -164,13 +163,11 @@ void AllServices::line(ServiceRun& run, int stream, std::string_view text) {
       run.stdout_text.append(text);
       run.stdout_text += '\n';
     } else {
-      fmt::print(stdout, "[{}] {}\n", run.name, text);
-      std::fflush(stdout);
+      print_out(fmt::format("[{}] {}\n", run.name, text));
     }
     return;
   }
-  fmt::print(stderr, "[{}] {}\n", run.name, text);
-  std::fflush(stderr);
+  print_err(fmt::format("[{}] {}\n", run.name, text));
   constexpr std::string_view k_prefix = "dbinit: ";
   if (text.starts_with("dbinit: error: ")) {
     run.last_error = std::string(text.substr(k_prefix.size()));
@@ -303,14 +300,14 @@ int AllServices::report() {
       }
       out["services"].push_back(std::move(item));
     }
-    std::cout << out.dump(2) << std::endl;
+    print_json(out);
   }
   for (const ServiceRun& run : m_runs) {
     if (run.exit_code == 0 && m_common.quiet) continue;
-    fmt::print(stderr, "dbinit: {}: {}\n", run.name, summary_of(run));
+    print_err(fmt::format("dbinit: {}: {}\n", run.name, summary_of(run)));
   }
   if (failed > 0) {
-    fmt::print(stderr, "dbinit: {} of {} services failed\n", failed, m_runs.size());
+    print_err(fmt::format("dbinit: {} of {} services failed\n", failed, m_runs.size()));
   }
   return exit_code;
 }

@@ -28,6 +28,9 @@ struct Project {
   std::string applied_by;
   /// `hooks.after_up`: commands (argv lists, no shell) run after a successful `up`.
   std::vector<std::vector<std::string>> after_up_hooks;
+  /// The same commands as written in the configuration, `${VAR}` not replaced: what messages
+  /// show.
+  std::vector<std::vector<std::string>> after_up_hooks_as_written;
 };
 
 }  // namespace dbinit

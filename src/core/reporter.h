@@ -4,6 +4,7 @@
 // quiet, verbose, JSON); a service embedding the library can implement it to feed its own log.
 
 #include <chrono>
+#include <cstdio>
 #include <string_view>
 
 namespace dbinit {
@@ -21,6 +22,11 @@ class Reporter {
   virtual void detail(std::string_view line) = 0;
   /// `migration` was applied in `duration`.
   virtual void applied(const Migration& migration, std::chrono::milliseconds duration) = 0;
+  /// A line (without its newline) that a command dbinit started (an after_up hook) wrote on its
+  /// standard output or error. The default writes it to stderr as it is.
+  virtual void relay(std::string_view line) {
+    std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
+  }
 };
 
 /// A reporter that says nothing.
@@ -30,6 +36,7 @@ class SilentReporter final : public Reporter {
   void warn(std::string_view) override {}
   void detail(std::string_view) override {}
   void applied(const Migration&, std::chrono::milliseconds) override {}
+  void relay(std::string_view) override {}
 };
 
 }  // namespace dbinit

@@ -22,8 +22,7 @@ using std::chrono::milliseconds;
 namespace {
 
 std::string format_duration(milliseconds d) {
-  if (d.count() < 10'000) return fmt::format("{} ms", d.count());
-  return fmt::format("{:.1f} s", static_cast<double>(d.count()) / 1000.0);
+  return duration_text(d);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -37,6 +38,17 @@ std::string percent_decode(std::string_view text) {
     out += text[i];
   }
   return out;
+}
+
+// Percent-decodes `text`, or returns nullopt when a '%' is not followed by two hex digits (libpq
+// refuses such URLs, and quotes the text when it does).
+std::optional<std::string> strict_percent_decode(std::string_view text) {
+  for (std::size_t i = text.find('%'); i != std::string_view::npos; i = text.find('%', i + 3)) {
+    if (i + 2 >= text.size() || hex_value(text[i + 1]) < 0 || hex_value(text[i + 2]) < 0) {
+      return std::nullopt;
+    }
+  }
+  return percent_decode(text);
 }
 
 // RFC 3986: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), short enough to be a scheme.
@@ -82,17 +94,39 @@ bool valid_hosts(std::string_view hosts) {
   }
 }
 
-void parse_query(std::string_view query, DatabaseUrl& url) {
+// Parses the query into `url.params`; returns false when a server URL (`strict`) has a malformed
+// percent-encoding in it.
+bool parse_query(std::string_view query, DatabaseUrl& url, bool strict) {
+  auto decode = [strict](std::string_view text) -> std::optional<std::string> {
+    return strict ? strict_percent_decode(text) : percent_decode(text);
+  };
   while (!query.empty()) {
     std::size_t amp = query.find('&');
     std::string_view pair = query.substr(0, amp);
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
     if (pair.empty()) continue;
     std::size_t eq = pair.find('=');
-    std::string key = percent_decode(pair.substr(0, eq));
-    std::string value = eq == std::string_view::npos ? "" : percent_decode(pair.substr(eq + 1));
-    url.params.emplace_back(std::move(key), std::move(value));
+    std::optional<std::string> key = decode(pair.substr(0, eq));
+    std::optional<std::string> value =
+        eq == std::string_view::npos ? std::string() : decode(pair.substr(eq + 1));
+    if (!key || !value) return false;
+    url.params.emplace_back(std::move(*key), std::move(*value));
   }
+  return true;
+}
+
+// The error for a malformed `%` escape in `part` of a server URL. The redacted URL is shown only
+// when the password was found (it is then replaced by `***`) and the bad escape is not in the user
+// name, which is the one part that could still hold password text.
+Error bad_escape(const DatabaseUrl& url, std::string_view part, bool show_url) {
+  Error error(ErrorKind::config,
+              fmt::format("{} URL: the {} has a '%' that is not followed by two hex digits",
+                          url.engine, part));
+  if (show_url) error.where = url.redacted();
+  error.hint =
+      "write a literal % as %25 and percent-encode other special characters (@ as %40, "
+      ": as %3A, / as %2F, ? as %3F, # as %23)";
+  return error;
 }
 
 }  // namespace
@@ -135,7 +169,7 @@ DatabaseUrl parse_database_url(std::string_view text) {
     query = rest.substr(q + 1);
     rest = rest.substr(0, q);
   }
-  parse_query(query, url);
+  const bool query_ok = parse_query(query, url, url.engine != "sqlite");
 
   if (engine->file_databases) {
     // sqlite:rel, sqlite:/abs, sqlite://rel, sqlite:///abs
@@ -175,20 +209,28 @@ DatabaseUrl parse_database_url(std::string_view text) {
   rest.remove_prefix(2);
   std::size_t slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
-  url.database = slash == std::string_view::npos ? "" : percent_decode(rest.substr(slash + 1));
-  // The password may contain '@' when not escaped: the host part starts after the last one.
+  // The password may contain '@' when not escaped: the host part starts after the last one. This
+  // is the one place that decides what the password is: engines connect with these parts, never
+  // with the URL text.
   bool has_userinfo = false;
+  std::optional<std::string> user = std::string();
+  std::optional<std::string> password = std::string();
   if (std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
     has_userinfo = true;
     std::string_view userinfo = authority.substr(0, at);
     authority = authority.substr(at + 1);
     std::size_t sep = userinfo.find(':');
-    url.user = percent_decode(userinfo.substr(0, sep));
+    user = strict_percent_decode(userinfo.substr(0, sep));
     if (sep != std::string_view::npos) {
-      url.password = percent_decode(userinfo.substr(sep + 1));
+      url.password_as_written = std::string(userinfo.substr(sep + 1));
+      password = strict_percent_decode(url.password_as_written);
       url.has_password = true;
     }
   }
+  if (!password) throw bad_escape(url, "password", true);
+  url.password = std::move(*password);
+  if (!user) throw bad_escape(url, "user name", false);
+  url.user = std::move(*user);
   // A password holding an unescaped '/' or '?' cuts the URL short: part of it lands in the host or
   // the database name, where redaction cannot find it. Refuse such URLs without echoing them.
   std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
@@ -202,7 +244,15 @@ DatabaseUrl parse_database_url(std::string_view text) {
         "(@ as %40, : as %3A, / as %2F, ? as %3F, # as %23)";
     throw error;
   }
-  url.hosts = percent_decode(authority);
+  std::optional<std::string> hosts = strict_percent_decode(authority);
+  if (!hosts) throw bad_escape(url, "host", has_userinfo);
+  url.hosts = std::move(*hosts);
+  std::optional<std::string> database = slash == std::string_view::npos
+                                            ? std::string()
+                                            : strict_percent_decode(rest.substr(slash + 1));
+  if (!database) throw bad_escape(url, "database name", has_userinfo);
+  url.database = std::move(*database);
+  if (!query_ok) throw bad_escape(url, "query", has_userinfo);
   return url;
 }
 
@@ -222,6 +272,19 @@ std::string DatabaseUrl::redacted() const {
   out += ":***";
   out += authority.substr(at);
   if (end != std::string_view::npos) out += redact_passwords(text.substr(end));
+  return out;
+}
+
+std::vector<std::string> DatabaseUrl::secrets() const {
+  std::vector<std::string> out;
+  for (const std::string* text : {&password, &password_as_written}) {
+    if (!text->empty()) out.push_back(*text);
+  }
+  for (const auto& [key, value] : params) {
+    if (!value.empty() && (equals_ci(key, "password") || equals_ci(key, "sslpassword"))) {
+      out.push_back(value);
+    }
+  }
   return out;
 }
 

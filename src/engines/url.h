@@ -20,6 +20,8 @@ struct DatabaseUrl {
   std::string user;
   std::string password;
   bool has_password = false;
+  /// The password as written in the URL (percent-encoded, if it was); never print it.
+  std::string password_as_written;
   /// Host part as written, percent-decoded; for multi-host PostgreSQL URLs `h1:5432,h2:5433`.
   std::string hosts;
   /// The database name (server engines) or the file path (SQLite, as written: relative or
@@ -32,6 +34,10 @@ struct DatabaseUrl {
 
   /// The URL with the password replaced by `***` (`postgres://app:***@db:5432/app`).
   std::string redacted() const;
+  /// The texts of this URL that must never be printed: the password as decoded and as written,
+  /// and the values of the `password` and `sslpassword` query parameters. Empty texts are left
+  /// out.
+  std::vector<std::string> secrets() const;
   /// The value of query parameter `name`, or empty.
   std::string param(std::string_view name) const;
   bool has_param(std::string_view name) const;
@@ -43,6 +49,9 @@ struct DatabaseUrl {
 /// - `postgres://user:pass@host:port/db?param=value` (`postgresql:` alias), multi-host
 ///   `postgres://u@h1:5432,h2:5432/db`, host omitted (`postgres:///db`: the default unix socket).
 /// - `mysql://user:pass@host:port/db?socket=/path` (`mariadb:` alias).
+/// In server URLs every `%` must start a `%XX` escape: a malformed one is an Error{config} naming
+/// the part (user name, password, host, database name, query) but never its text. SQLite paths
+/// keep a malformed escape as written.
 /// Throws Error{config} for anything else.
 DatabaseUrl parse_database_url(std::string_view url);
 

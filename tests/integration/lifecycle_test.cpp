@@ -52,7 +52,7 @@ TEST_F(LifecycleTest, DownRollsBackTheNewestMigrationsInReverseOrder) {
   RunResult two = dbinit({"down", "--steps", "2"});
   ASSERT_EQ(two.exit_code, 0) << two.err;
   EXPECT_LT(two.err.find("rolled back 0002-b.sql"), two.err.find("rolled back 0001-a.sql"));
-  EXPECT_THAT(two.err, HasSubstr("database is at version none: rolled back 2 migrations"));
+  EXPECT_THAT(two.err, HasSubstr("database is at no version: rolled back 2 migrations"));
   EXPECT_EQ(ledger(), Ledger{});
   EXPECT_TRUE(db().tables().empty());
 

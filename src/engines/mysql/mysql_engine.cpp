@@ -12,6 +12,7 @@
 
 #include "engines/mysql/libmariadb.h"
 #include "engines/mysql/mysql_splitter.h"
+#include "util/elapsed.h"
 #include "util/error.h"
 #include "util/sha256.h"
 
@@ -484,8 +485,8 @@ class MysqlEngine final : public Engine {
     if (result == "0") {
       Error error(ErrorKind::lock_timeout,
                   fmt::format("the migration lock '{}' is held by another session; gave up "
-                              "after {} ms",
-                              m_lock_name, timeout.count()));
+                              "after {}",
+                              m_lock_name, duration_text(timeout)));
       error.where = m_url.redacted();
       error.hint =
           "another dbinit is migrating this database; wait for it, or raise --lock-timeout";

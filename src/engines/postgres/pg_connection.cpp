@@ -9,16 +9,42 @@ namespace dbinit {
 
 namespace {
 
-constexpr std::string_view k_uri_scheme = "postgresql://";
-
-// libpq accepts postgres:// and postgresql:// only in lower case; the scheme may have been written
-// in any case, and dbinit's `postgres` alias is libpq's too.
-std::string libpq_uri(const DatabaseUrl& url) {
-  std::string_view text = url.original;
-  std::size_t sep = text.find("://");
-  std::string out(k_uri_scheme);
-  out += text.substr(sep == std::string_view::npos ? 0 : sep + 3);
-  return out;
+// The host and port lists libpq takes (`host=h1,h2 port=5432,`) from the URL's host part
+// (`h1:5432,h2`, `[::1]:5432`, `/run/postgresql`); empty strings when the URL names no host.
+std::pair<std::string, std::string> libpq_hosts(std::string_view hosts) {
+  std::string host_list;
+  std::string port_list;
+  bool any_host = false;
+  bool any_port = false;
+  bool first = true;
+  while (true) {
+    const std::size_t comma = hosts.find(',');
+    std::string_view entry = hosts.substr(0, comma);
+    std::string_view host = entry;
+    std::string_view port;
+    if (entry.starts_with('[')) {
+      const std::size_t close = entry.find(']');
+      host = entry.substr(1, close == std::string_view::npos ? entry.npos : close - 1);
+      if (close != std::string_view::npos && close + 1 < entry.size()) {
+        port = entry.substr(close + 2);
+      }
+    } else if (const std::size_t sep = entry.rfind(':'); sep != std::string_view::npos) {
+      host = entry.substr(0, sep);
+      port = entry.substr(sep + 1);
+    }
+    if (!first) {
+      host_list += ',';
+      port_list += ',';
+    }
+    first = false;
+    host_list += host;
+    port_list += port;
+    any_host = any_host || !host.empty();
+    any_port = any_port || !port.empty();
+    if (comma == std::string_view::npos) break;
+    hosts.remove_prefix(comma + 1);
+  }
+  return {any_host ? host_list : std::string(), any_port ? port_list : std::string()};
 }
 
 bool contains(std::string_view text, std::string_view part) {
@@ -78,45 +104,42 @@ void PgConnection::close() {
 std::optional<PgConnectError> PgConnection::connect(const DatabaseUrl& url,
                                                     const char* database_override,
                                                     PgConnection& out) {
-  std::string uri = libpq_uri(url);
-  char* parse_error = nullptr;
-  PQconninfoOption* options = libpq().PQconninfoParse(uri.c_str(), &parse_error);
-  if (options == nullptr) {
-    std::string message = parse_error != nullptr ? parse_error : "out of memory";
-    libpq().PQfreemem(parse_error);
-    Error error(ErrorKind::config,
-                fmt::format("invalid PostgreSQL URL: {}", pg_clean_message(message)));
-    error.where = url.redacted();
-    error.hint = "see https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNSTRING";
-    throw error;
+  // libpq gets the URL's parts as keywords, never the URL text: what the password is was decided
+  // once, by parse_database_url(), and libpq cannot read it differently (or quote it in an error
+  // about the URL). Later keywords override earlier ones, so the query parameters (any libpq
+  // keyword: sslmode, target_session_attrs, host=/socket/dir, ...) come after the URL's parts, and
+  // dbinit's defaults are only added when the URL does not set them.
+  std::vector<std::pair<std::string, std::string>> parameters;
+  const auto [hosts, ports] = libpq_hosts(url.hosts);
+  if (!hosts.empty()) parameters.emplace_back("host", hosts);
+  if (!ports.empty()) parameters.emplace_back("port", ports);
+  if (!url.user.empty()) parameters.emplace_back("user", url.user);
+  if (url.has_password) parameters.emplace_back("password", url.password);
+  if (!url.database.empty()) parameters.emplace_back("dbname", url.database);
+  for (const auto& [key, value] : url.params) {
+    // libpq's URI form accepts `ssl=true` as JDBC's spelling of sslmode=require.
+    if (key == "ssl" && value == "true") {
+      parameters.emplace_back("sslmode", "require");
+    } else {
+      parameters.emplace_back(key, value);
+    }
   }
-  libpq().PQconninfoFree(options);
-
-  // The first dbname is expanded as a URI; keywords after it override what it set, so defaults
-  // are only added when the URL does not set them itself.
-  std::vector<const char*> keywords{"dbname"};
-  std::vector<const char*> values{uri.c_str()};
-  if (database_override != nullptr) {
-    keywords.push_back("dbname");
-    values.push_back(database_override);
-  }
-  if (!url.has_param("application_name")) {
-    keywords.push_back("application_name");
-    values.push_back("dbinit");
-  }
-  if (!url.has_param("connect_timeout")) {
-    keywords.push_back("connect_timeout");
-    values.push_back("10");
-  }
-  if (!url.has_param("client_encoding")) {
-    // Scripts are UTF-8 files; error positions are converted from characters on that basis.
-    keywords.push_back("client_encoding");
-    values.push_back("UTF8");
+  if (database_override != nullptr) parameters.emplace_back("dbname", database_override);
+  if (!url.has_param("application_name")) parameters.emplace_back("application_name", "dbinit");
+  if (!url.has_param("connect_timeout")) parameters.emplace_back("connect_timeout", "10");
+  // Scripts are UTF-8 files; error positions are converted from characters on that basis.
+  if (!url.has_param("client_encoding")) parameters.emplace_back("client_encoding", "UTF8");
+  std::vector<const char*> keywords;
+  std::vector<const char*> values;
+  for (const auto& [key, value] : parameters) {
+    keywords.push_back(key.c_str());
+    values.push_back(value.c_str());
   }
   keywords.push_back(nullptr);
   values.push_back(nullptr);
 
-  PGconn* conn = libpq().PQconnectdbParams(keywords.data(), values.data(), 1);
+  // expand_dbname = 0: a database name holding '=' or starting with postgres:// is a name.
+  PGconn* conn = libpq().PQconnectdbParams(keywords.data(), values.data(), 0);
   if (conn == nullptr) {
     return PgConnectError{PgConnectFailure::unreachable, "libpq could not allocate a connection",
                           url.user, url.database};

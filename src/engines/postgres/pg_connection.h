@@ -50,12 +50,13 @@ class PgConnection {
   PgConnection(const PgConnection&) = delete;
   PgConnection& operator=(const PgConnection&) = delete;
 
-  /// Connects to `url`, or to database `database_override` on the same server when given. The
-  /// URL goes to libpq as a URI so that every libpq parameter (sslmode, target_session_attrs,
-  /// multi-host lists, ...) passes through; dbinit adds application_name=dbinit,
-  /// connect_timeout=10 and client_encoding=UTF8 unless the URL sets them. Returns the error
-  /// instead of throwing so that callers can decide what a missing database means. A URL that
-  /// libpq cannot parse throws Error{config}.
+  /// Connects to `url`, or to database `database_override` on the same server when given. libpq
+  /// gets the parts parse_database_url() found (host and port lists, user, password, database)
+  /// as keyword/value parameters, followed by every query parameter (sslmode,
+  /// target_session_attrs, ...), so that both agree on what the password is; dbinit adds
+  /// application_name=dbinit, connect_timeout=10 and client_encoding=UTF8 unless the URL sets
+  /// them. Returns the error instead of throwing so that callers can decide what a missing
+  /// database means.
   static std::optional<PgConnectError> connect(const DatabaseUrl& url,
                                                const char* database_override, PgConnection& out);
 

@@ -15,6 +15,7 @@
 #include "engines/postgres/pg_connection.h"
 #include "engines/postgres/pg_schema.h"
 #include "engines/postgres/pg_splitter.h"
+#include "util/elapsed.h"
 #include "util/error.h"
 #include "util/text.h"
 
@@ -104,12 +105,8 @@ bool is_rollback(std::string_view statement) {
          words == "abort" || words == "abort transaction" || words == "abort work";
 }
 
-// `250ms`, `5s`, `1.5s`.
 std::string describe_timeout(std::chrono::milliseconds timeout) {
-  long long ms = timeout.count();
-  if (ms < 1000) return fmt::format("{}ms", ms);
-  if (ms % 1000 == 0) return fmt::format("{}s", ms / 1000);
-  return fmt::format("{:.1f}s", static_cast<double>(ms) / 1000.0);
+  return duration_text(timeout);
 }
 
 int count_lines(std::string_view text) {

@@ -19,6 +19,7 @@
 
 #include "engines/sqlite/sqlite_codes.h"
 #include "engines/sqlite/sqlite_script.h"
+#include "util/elapsed.h"
 #include "util/error.h"
 
 // The SQLite engine. One connection on the database file, opened in SQLITE_OPEN_NOMUTEX mode
@@ -96,8 +97,7 @@ void bind_optional(sqlite3_stmt* statement, int index, const std::optional<std::
 }
 
 std::string format_timeout(milliseconds timeout) {
-  if (timeout.count() % 1000 == 0) return fmt::format("{}s", timeout.count() / 1000);
-  return fmt::format("{}ms", timeout.count());
+  return duration_text(timeout);
 }
 
 milliseconds remaining(Clock::time_point deadline) {

@@ -384,7 +384,7 @@ TEST_F(SqliteEngineTest, LockTimeoutNamesTheFileAndTheWait) {
   Error error = expect_error([&] { second->begin_locked(milliseconds(200)); });
   EXPECT_EQ(error.kind(), ErrorKind::lock_timeout);
   EXPECT_EQ(error.where, path().string());
-  EXPECT_NE(error.message().find("200ms"), std::string::npos) << error.message();
+  EXPECT_NE(error.message().find("within 200 ms"), std::string::npos) << error.message();
   first->rollback();
 }
 TEST_F(SqliteEngineTest, SessionLockIsTheLockFileBesideTheDatabase) {

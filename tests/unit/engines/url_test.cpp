@@ -207,6 +207,31 @@ TEST(DatabaseUrl, UnescapedSlashOrQuestionMarkInPasswordIsRefusedWithoutShowingI
   EXPECT_NE(text.find("postgres://app:***@db:54x2/app"), std::string::npos) << text;
 }
 
+TEST(DatabaseUrl, MalformedPercentEncodingInAServerUrlIsRefusedWithoutShowingIt) {
+  std::string text = parse_error("postgres://user:se%cretXYZ@127.0.0.1:1/db");
+  EXPECT_NE(text.find("the password has a '%' that is not followed by two hex digits"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("postgres://user:***@127.0.0.1:1/db"), std::string::npos) << text;
+  EXPECT_EQ(text.find("cretXYZ"), std::string::npos) << text;
+  for (std::string_view url : {"mysql://u:pw@h/d%zz", "postgres://u:pw@h%4/d",
+                               "postgres://u:pw@h/d?application_name=a%", "mysql://u%x:pw@h/d"}) {
+    text = parse_error(url);
+    EXPECT_NE(text.find("not followed by two hex digits"), std::string::npos) << text;
+    EXPECT_EQ(text.find(":pw@"), std::string::npos) << text;
+  }
+  // SQLite paths keep a malformed escape as written (see PercentDecoding).
+  EXPECT_EQ(parse_database_url("sqlite:a%zz.db").database, "a%zz.db");
+}
+
+TEST(DatabaseUrl, SecretsAreThePasswordAsDecodedAndAsWritten) {
+  DatabaseUrl url = parse_database_url("postgres://app:p%40ss@db/x?sslpassword=key&password=pw2");
+  EXPECT_EQ(url.password, "p@ss");
+  EXPECT_EQ(url.password_as_written, "p%40ss");
+  EXPECT_EQ(url.secrets(), (std::vector<std::string>{"p@ss", "p%40ss", "key", "pw2"}));
+  EXPECT_TRUE(parse_database_url("postgres://app@db/x").secrets().empty());
+}
+
 TEST(RedactPasswords, UrlsInFreeText) {
   EXPECT_EQ(redact_passwords("could not connect to postgres://app:s3cret@db:5432/app: timeout"),
             "could not connect to postgres://app:***@db:5432/app: timeout");
