@@ -48,7 +48,10 @@ milliseconds parse_duration(const std::string& text, const std::string& what) {
     if (start == i) throw bad();
     long double number = 0;
     try {
-      number = std::stold(text.substr(start, i - start));
+      // stold stops at a second '.', which would make `1.2.3s` mean 1.2 seconds.
+      std::size_t used = 0;
+      number = std::stold(text.substr(start, i - start), &used);
+      if (used != i - start) throw bad();
     } catch (const std::exception&) {
       throw bad();
     }
@@ -175,6 +178,14 @@ class TomlConfig {
       throw error;
     }
     return table;
+  }
+
+  /// `file:line` of `key` in `service` (when given) or at the top level; the file alone when the
+  /// key is not set.
+  std::string where(const toml::table* service, const std::string& key) const {
+    const toml::node* node = service ? service->get(key) : nullptr;
+    if (!node) node = m_table.get(key);
+    return node ? location(*node) : m_file;
   }
 
   /// The string value of `key` in `service` (when given) or at the top level.
@@ -311,15 +322,34 @@ Settings resolve_settings(const Flags& flags, const EnvLookup& env,
     throw error;
   }
 
-  // flag > environment variable(s) > toml > default
+  // flag > environment variable(s) > toml > default. `picked` says where the value came from,
+  // for messages about it: the variable's name, or the toml key and its `file:line`.
+  struct Origin {
+    std::string what;
+    std::string where;
+  } picked;
   auto pick = [&](const std::optional<std::string>& flag, std::initializer_list<const char*> vars,
                   const std::string& key) -> std::optional<std::string> {
+    picked = Origin{};
     if (flag) return flag;
     for (const char* var : vars) {
-      if (std::optional<std::string> value = env(var)) return value;
+      if (std::optional<std::string> value = env(var)) {
+        picked.what = var;
+        return value;
+      }
     }
-    if (toml.loaded()) return toml.get(service_table, key, env);
-    return std::nullopt;
+    if (!toml.loaded()) return std::nullopt;
+    picked = {key, toml.where(service_table, key)};
+    return toml.get(service_table, key, env);
+  };
+  // Runs `parse` on a picked value; its errors name the flag, the variable or the toml line.
+  auto parse_picked = [&](const std::string& flag_name, auto parse) {
+    try {
+      return parse(picked.what.empty() ? flag_name : picked.what);
+    } catch (Error& error) {
+      if (error.where.empty()) error.where = picked.where;
+      throw;
+    }
   };
 
   // The URL: --url, DBINIT_URL, DBINIT_URL_FILE, DATABASE_URL, DATABASE_URL_FILE, toml, default.
@@ -376,23 +406,21 @@ Settings resolve_settings(const Flags& flags, const EnvLookup& env,
 
   settings.wait = command_wait_default;
   if (std::optional<std::string> value = pick(flags.wait, {"DBINIT_WAIT"}, "wait")) {
-    settings.wait = parse_duration(*value, flags.wait ? "--wait" : "wait");
+    settings.wait = parse_picked(
+        "--wait", [&](const std::string& what) { return parse_duration(*value, what); });
   }
   if (std::optional<std::string> value =
           pick(flags.lock_timeout, {"DBINIT_LOCK_TIMEOUT"}, "lock_timeout")) {
-    settings.lock_timeout =
-        parse_duration(*value, flags.lock_timeout ? "--lock-timeout" : "lock_timeout");
+    settings.lock_timeout = parse_picked(
+        "--lock-timeout", [&](const std::string& what) { return parse_duration(*value, what); });
   }
   if (std::optional<std::string> value =
           pick(flags.transaction, {"DBINIT_TRANSACTION"}, "transaction")) {
-    if (*value == "all") {
-      settings.transaction = TransactionMode::all;
-    } else if (*value == "each") {
-      settings.transaction = TransactionMode::each;
-    } else {
-      Error error(ErrorKind::usage, fmt::format("--transaction: '{}' is not all or each", *value));
-      throw error;
-    }
+    settings.transaction = parse_picked("--transaction", [&](const std::string& what) {
+      if (*value == "all") return TransactionMode::all;
+      if (*value == "each") return TransactionMode::each;
+      throw Error(ErrorKind::usage, fmt::format("{}: '{}' is not all or each", what, *value));
+    });
   }
   settings.project.after_up_hooks = toml.loaded() ? toml.hooks(service_table, "after_up", env)
                                                   : std::vector<std::vector<std::string>>{};
