@@ -114,6 +114,7 @@ int command_baseline(const Common& common, const BaselineFlags& flags) {
 }  // namespace
 
 void add_baseline_command(Commands& commands) {
+  if (!commands.wants("baseline")) return;
   Common& common = commands.common();
   auto flags = std::make_shared<BaselineFlags>();
   CLI::App* baseline =

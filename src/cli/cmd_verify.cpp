@@ -108,6 +108,7 @@ int command_verify(const Common& common, const VerifyFlags& flags) {
 }  // namespace
 
 void add_verify_command(Commands& commands) {
+  if (!commands.wants("verify")) return;
   Common& common = commands.common();
   auto flags = std::make_shared<VerifyFlags>();
   CLI::App* verify =
