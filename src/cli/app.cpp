@@ -38,8 +38,8 @@ void add_commands(Commands& commands) {
 }
 
 // The subcommand `args` name: the first argument that is neither an option of `root` nor the
-// value of one; empty when there is none. Nullopt when every subcommand must be built to answer:
-// `--help` before the subcommand lists them all.
+// value of one; empty when there is none. Nullopt when every subcommand is built: `--help` comes
+// first, and CLI11 then prints the list of subcommands or the help of the one that follows.
 std::optional<std::string> named_subcommand(const CLI::App& root,
                                             const std::vector<std::string>& args) {
   for (std::size_t i = 0; i < args.size(); ++i) {
