@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,6 +46,43 @@ std::optional<Error> unknown_command(CLI::App& app) {
   return std::nullopt;
 }
 
+std::unique_ptr<CLI::App> make_root(Common& common) {
+  auto app = std::make_unique<CLI::App>(
+      "dbinit brings a service's database to the state its code expects.", "dbinit");
+  app->set_version_flag("--version", std::string("dbinit ") + k_version);
+  app->require_subcommand(1);
+  add_common(*app, common);
+  return app;
+}
+
+void add_commands(Commands& commands) {
+  add_up_commands(commands);
+  add_status_commands(commands);
+  add_new_command(commands);
+  add_repair_command(commands);
+  add_down_command(commands);
+  add_baseline_command(commands);
+  add_verify_command(commands);
+  add_seed_command(commands);
+}
+
+// The subcommand `args` name: the first argument that is neither an option of `root` nor the
+// value of one; empty when there is none. Nullopt when every subcommand is built: `--help` comes
+// first, and CLI11 then prints the list of subcommands or the help of the one that follows.
+std::optional<std::string> named_subcommand(const CLI::App& root,
+                                            const std::vector<std::string>& args) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "-h" || arg == "--help") return std::nullopt;
+    if (arg.size() < 2 || arg[0] != '-') return arg;
+    if (arg.starts_with("--") && arg.find('=') == std::string::npos) {
+      const CLI::Option* option = root.get_option_no_throw(arg);
+      if (option != nullptr && option->get_items_expected_min() > 0) ++i;  // its value
+    }
+  }
+  return std::string();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -67,19 +105,21 @@ int main(int argc, char** argv) {
   // Known before parsing, so that a usage error is a JSON document too.
   const bool json_requested = std::find(args.begin(), args.end(), "--json") != args.end();
 
-  CLI::App app{"dbinit brings a service's database to the state its code expects.", "dbinit"};
-  app.set_version_flag("--version", std::string("dbinit ") + k_version);
-  app.require_subcommand(1);
-  add_common(app, common);
-  Commands commands(app, common);
-  add_up_commands(commands);
-  add_status_commands(commands);
-  add_new_command(commands);
-  add_repair_command(commands);
-  add_down_command(commands);
-  add_baseline_command(commands);
-  add_verify_command(commands);
-  add_seed_command(commands);
+  // Only the subcommand given is built: building every subcommand's options would be most of the
+  // cost of a start. A name that is no subcommand's gets the whole tree, so that CLI11 reports
+  // it as it always does.
+  std::unique_ptr<CLI::App> root = make_root(common);
+  auto commands = std::make_unique<Commands>(*root, common);
+  const std::optional<std::string> only = named_subcommand(*root, args);
+  if (only) commands->build_only(*only);
+  add_commands(*commands);
+  if (only && !only->empty() && commands->size() == 0) {
+    commands.reset();
+    root = make_root(common);
+    commands = std::make_unique<Commands>(*root, common);
+    add_commands(*commands);
+  }
+  CLI::App& app = *root;
 
   Verbosity verbosity = Verbosity::normal;
   auto fail = [&](const Error& error) {
@@ -100,10 +140,10 @@ int main(int argc, char** argv) {
     }
     verbosity = common.verbosity();
     register_configured_secrets(common.flags, process_environment());
-    if (has_separator && !commands.parsed("run")) {
+    if (has_separator && !commands->parsed("run")) {
       throw Error(ErrorKind::usage, "`--` and a command are only accepted by `dbinit run`");
     }
-    return commands.run_parsed();
+    return commands->run_parsed();
   } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {

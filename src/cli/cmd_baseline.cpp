@@ -116,6 +116,7 @@ int command_baseline(Common& common, const BaselineFlags& flags) {
 }  // namespace
 
 void add_baseline_command(Commands& commands) {
+  if (!commands.wants("baseline")) return;
   Common& common = commands.common();
   auto flags = std::make_shared<BaselineFlags>();
   CLI::App* baseline =

@@ -95,6 +95,7 @@ int command_down(Common& common, const DownFlags& flags) {
 }  // namespace
 
 void add_down_command(Commands& commands) {
+  if (!commands.wants("down")) return;
   Common& common = commands.common();
   auto flags = std::make_shared<DownFlags>();
   CLI::App* down = commands.add("down", "roll back the newest migrations",

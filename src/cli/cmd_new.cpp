@@ -188,6 +188,7 @@ int command_new(const Common& common, const std::string& description, bool times
 }  // namespace
 
 void add_new_command(Commands& commands) {
+  if (!commands.wants("new")) return;
   Common& common = commands.common();
   struct NewFlags {
     std::string description;

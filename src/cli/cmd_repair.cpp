@@ -41,6 +41,7 @@ int command_repair(Common& common, const RepairFlags& flags) {
 }  // namespace
 
 void add_repair_command(Commands& commands) {
+  if (!commands.wants("repair")) return;
   Common& common = commands.common();
   auto flags = std::make_shared<RepairFlags>();
   CLI::App* repair = commands.add("repair", "resolve drift or a failed migration",

@@ -44,6 +44,7 @@ int command_seed(Common& common) {
 }  // namespace
 
 void add_seed_command(Commands& commands) {
+  if (!commands.wants("seed")) return;
   Common& common = commands.common();
   CLI::App* seed = commands.add("seed", "apply the seed files (db/seeds/*.sql) to the database",
                                 [&common] { return command_seed(common); });

@@ -141,12 +141,16 @@ int command_check(Common& common) {
 
 void add_status_commands(Commands& commands) {
   Common& common = commands.common();
-  CLI::App* status = commands.add("status", "show every migration and its state",
-                                  [&common] { return command_status(common); });
-  status->add_option("--wait", common.flags.wait, "wait this long for the server");
-  CLI::App* check = commands.add("check", "exit 0 when the database is up to date, else 7",
-                                 [&common] { return command_check(common); });
-  check->add_option("--wait", common.flags.wait, "wait this long for the server");
+  if (commands.wants("status")) {
+    CLI::App* status = commands.add("status", "show every migration and its state",
+                                    [&common] { return command_status(common); });
+    status->add_option("--wait", common.flags.wait, "wait this long for the server");
+  }
+  if (commands.wants("check")) {
+    CLI::App* check = commands.add("check", "exit 0 when the database is up to date, else 7",
+                                   [&common] { return command_check(common); });
+    check->add_option("--wait", common.flags.wait, "wait this long for the server");
+  }
 }
 
 }  // namespace dbinit::cli

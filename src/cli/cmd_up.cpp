@@ -233,18 +233,24 @@ void add_up_flags(CLI::App& app, Common& common, UpFlags& flags, UpMode mode) {
 void add_up_commands(Commands& commands) {
   Common& common = commands.common();
   auto flags = std::make_shared<UpFlags>();
-  CLI::App* up = commands.add(
-      "up", "create the database, restore the init dump, migrate, seed, run the hooks",
-      [&common, flags] { return command_up(common, *flags, milliseconds(0), UpMode::up); });
-  add_up_flags(*up, common, *flags, UpMode::up);
-  CLI::App* run =
-      commands.add("run", "up, then exec COMMAND: dbinit run -- COMMAND [ARGS]",
-                   [&common, flags] { return command_run(common, *flags, common.exec); });
-  add_up_flags(*run, common, *flags, UpMode::run);
-  CLI::App* reset = commands.add(
-      "reset", "drop the database, then up (development only; asks, or --yes)",
-      [&common, flags] { return command_up(common, *flags, milliseconds(0), UpMode::reset); });
-  add_up_flags(*reset, common, *flags, UpMode::reset);
+  if (commands.wants("up")) {
+    CLI::App* up = commands.add(
+        "up", "create the database, restore the init dump, migrate, seed, run the hooks",
+        [&common, flags] { return command_up(common, *flags, milliseconds(0), UpMode::up); });
+    add_up_flags(*up, common, *flags, UpMode::up);
+  }
+  if (commands.wants("run")) {
+    CLI::App* run =
+        commands.add("run", "up, then exec COMMAND: dbinit run -- COMMAND [ARGS]",
+                     [&common, flags] { return command_run(common, *flags, common.exec); });
+    add_up_flags(*run, common, *flags, UpMode::run);
+  }
+  if (commands.wants("reset")) {
+    CLI::App* reset = commands.add(
+        "reset", "drop the database, then up (development only; asks, or --yes)",
+        [&common, flags] { return command_up(common, *flags, milliseconds(0), UpMode::reset); });
+    add_up_flags(*reset, common, *flags, UpMode::reset);
+  }
 }
 
 }  // namespace dbinit::cli

@@ -139,6 +139,7 @@ int command_verify(Common& common, const VerifyFlags& flags) {
 }  // namespace
 
 void add_verify_command(Commands& commands) {
+  if (!commands.wants("verify")) return;
   Common& common = commands.common();
   auto flags = std::make_shared<VerifyFlags>();
   CLI::App* verify =

@@ -17,6 +17,14 @@ CLI::App* Commands::add(const std::string& name, const std::string& description,
   return app;
 }
 
+void Commands::build_only(std::string name) {
+  m_only = std::move(name);
+}
+
+bool Commands::wants(std::string_view name) const {
+  return !m_only || *m_only == name;
+}
+
 int Commands::run_parsed() const {
   take_summary_channel();
   for (const Entry& entry : m_entries) {

@@ -46,6 +46,15 @@ class Commands {
   /// Adds subcommand `name` with the common options; `run` is called when it was given.
   CLI::App* add(const std::string& name, const std::string& description, std::function<int()> run);
 
+  /// Builds only subcommand `name` (the one argv names) instead of every one: CLI11's options
+  /// for every subcommand are most of what a start of dbinit costs. Without a call, every
+  /// subcommand is built.
+  void build_only(std::string name);
+  /// True when subcommand `name` is to be built: each add_*_command asks before adding one.
+  bool wants(std::string_view name) const;
+  /// The number of subcommands added.
+  std::size_t size() const { return m_entries.size(); }
+
   Common& common() { return m_common; }
   /// Runs the subcommand that was parsed; returns its exit code.
   int run_parsed() const;
@@ -60,6 +69,7 @@ class Commands {
   CLI::App& m_root;
   Common& m_common;
   std::vector<Entry> m_entries;
+  std::optional<std::string> m_only;
 };
 
 /// Adds the global options to `app`.

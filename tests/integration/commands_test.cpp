@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "integration/cli_fixture.h"
@@ -13,6 +14,64 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 namespace fs = std::filesystem;
+
+// --- the command line -------------------------------------------------------------------------
+
+// Only the subcommand named on the command line is built (a start costs less); help without a
+// subcommand still lists them all, options before it still take their values, and the rest is
+// refused as before.
+TEST_F(CliTest, HelpListsEverySubcommand) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--help"}, {"-h"}, {"--dir", "x", "--help"}}) {
+    RunResult help = dbinit(args);
+    EXPECT_EQ(help.exit_code, 0) << help.err;
+    for (const char* name : {"up", "run", "reset", "status", "check", "new", "repair", "down",
+                             "baseline", "verify", "seed"}) {
+      EXPECT_THAT(help.out, HasSubstr(fmt::format("\n  {} ", name))) << args.front() << help.out;
+    }
+  }
+}
+
+TEST_F(CliTest, EverySubcommandParsesItsOwnOptions) {
+  for (const auto& [name, option] :
+       std::vector<std::pair<std::string, std::string>>{{"up", "--dry-run"},
+                                                        {"run", "--skip-hooks"},
+                                                        {"reset", "--yes"},
+                                                        {"status", "--wait"},
+                                                        {"check", "--wait"},
+                                                        {"new", "--timestamp"},
+                                                        {"repair", "--accept-checksum"},
+                                                        {"down", "--steps"},
+                                                        {"baseline", "--version"},
+                                                        {"verify", "--engines"},
+                                                        {"seed", "--yes"}}) {
+    RunResult help = dbinit({"--url", "sqlite:x.db", "-q", name, "--help"});
+    EXPECT_EQ(help.exit_code, 0) << name << help.err;
+    EXPECT_THAT(help.out, HasSubstr("Usage: dbinit " + name)) << help.out;
+    EXPECT_THAT(help.out, HasSubstr(option)) << help.out;
+  }
+  // An option of the root takes the next argument as its value, even a subcommand's name.
+  project().write("up/0001-from-up.sql", "CREATE TABLE a (id INTEGER);\n");
+  RunResult status = dbinit({"--dir", "up", "--json", "status"});
+  EXPECT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_THAT(status.out, HasSubstr("0001-from-up.sql")) << status.out;
+}
+
+TEST_F(CliTest, BadCommandLinesAreRefusedAsUsageErrors) {
+  RunResult version = dbinit({"--version"});
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_THAT(version.out, HasSubstr("dbinit "));
+  for (const std::vector<std::string>& args : {std::vector<std::string>{},
+                                               {"bogus"},
+                                               {"up", "status"},
+                                               {"up", "--steps", "2"},
+                                               {"--url"}}) {
+    RunResult result = dbinit(args);
+    EXPECT_EQ(result.exit_code, 2) << (args.empty() ? "" : args.front()) << result.err;
+    EXPECT_THAT(result.err, HasSubstr("dbinit: error: ")) << result.err;
+  }
+  EXPECT_THAT(dbinit({"up", "status"}).err, HasSubstr("not expected: status"));
+}
 
 // --- run ------------------------------------------------------------------------------------
 
