@@ -5,6 +5,7 @@
 #include "cli/command.h"
 #include "cli/secrets.h"
 #include "core/verify.h"
+#include "engines/engine.h"
 #include "util/error.h"
 
 namespace dbinit::cli {
@@ -79,10 +80,11 @@ int command_verify(Common& common, const VerifyFlags& flags) {
   const bool default_target = options.targets.empty();
   if (default_target) {
     // Neither --url nor --engines: the engine of the project's own URL, in a scratch database on
-    // its server (SQLite: a temporary file), so that a PostgreSQL project is checked on
+    // its server (a file engine's: a temporary file), so that a PostgreSQL project is checked on
     // PostgreSQL.
     const DatabaseUrl& url = settings.project.url;
-    if (url.engine == "sqlite") {
+    const EngineInfo* info = find_engine(url.engine);
+    if (info != nullptr && info->file_databases) {
       options.targets.emplace_back(std::nullopt);
     } else {
       options.targets.emplace_back(url);

@@ -48,7 +48,10 @@ milliseconds parse_duration(const std::string& text, const std::string& what) {
     if (start == i) throw bad();
     long double number = 0;
     try {
-      number = std::stold(text.substr(start, i - start));
+      // stold stops at a second '.', which would make `1.2.3s` mean 1.2 seconds.
+      std::size_t used = 0;
+      number = std::stold(text.substr(start, i - start), &used);
+      if (used != i - start) throw bad();
     } catch (const std::exception&) {
       throw bad();
     }

@@ -113,7 +113,7 @@ class MigrationLoader {
   std::unique_ptr<State> m_state;
 };
 
-/// Loads every migration of `dir` that applies to `engine` ("sqlite", "postgres", "mysql"): an
+/// Loads every migration of `dir` that applies to `engine` (a registry name, engines/engine.h): an
 /// engine variant (`.postgres.sql`) replaces the plain file of the same version on its engine and
 /// is ignored on the others. `display_dir` is how the folder is named in messages. Throws
 /// Error{config} for a bad name, a duplicate version (naming both files) or an unreadable file.

@@ -173,7 +173,7 @@ TEST_F(ConfigTest, AMissingMigrationsFolderIsAnErrorAndAnEmptyOneIsFine) {
   fs::create_directories(project().path() / "schema/migrations");
   RunResult empty = dbinit({"up"});
   EXPECT_EQ(empty.exit_code, 0) << empty.err;
-  EXPECT_THAT(empty.err, HasSubstr("up to date at version none"));
+  EXPECT_THAT(empty.err, HasSubstr("up to date at no version"));
   RunResult empty_check = dbinit({"check"});
   EXPECT_EQ(empty_check.exit_code, 0) << empty_check.err;
 }

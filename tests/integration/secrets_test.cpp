@@ -34,6 +34,8 @@ class SecretsTest : public CliTest {
   void SetUp() override {
     CliTest::SetUp();
     if (engine() == "sqlite") GTEST_SKIP() << "SQLite URLs have no password";
+    // Every command below reaches the database: a project with no migrations yet.
+    fs::create_directories(project().path() / "db/migrations");
     m_role = "dbinit_test_secret_" + std::to_string(getpid());
     if (engine() == "postgres") {
       db().query("DROP ROLE IF EXISTS " + m_role + "; CREATE ROLE " + m_role +

@@ -270,7 +270,7 @@ TEST_F(ResolveSettings, ABadUrlSaysWhereItCameFrom) {
   EXPECT_EQ(resolve_error().where, "DATABASE_URL");
   m_env.clear();
   write_toml("url = \"nosuchscheme://x\"\n");
-  EXPECT_EQ(resolve_error().where, "dbinit.toml");
+  EXPECT_EQ(resolve_error().where, "dbinit.toml:1");
 }
 
 TEST_F(ResolveSettings, TomlIntegersAreSecondsForDurations) {
@@ -447,11 +447,14 @@ TEST_F(ResolveSettings, AServiceOverridesTheTopLevel) {
   m_flags.service = "api";
   EXPECT_EQ(resolve().project.url.redacted(), "sqlite:api.db");
 
-  // Without a service, the top level.
+  // Without a service and without a top-level url, no database is guessed.
   m_flags = Flags{};
   m_env.clear();
-  EXPECT_EQ(resolve().project.migrations_dir, fs::path("top/m"));
-  EXPECT_EQ(resolve().project.url.redacted(), "sqlite:db/dev.sqlite3");
+  Error error = resolve_error();
+  EXPECT_EQ(error.kind(), ErrorKind::config);
+  EXPECT_NE(error.message().find("declares services (api, jobs) but no top-level url"),
+            std::string::npos)
+      << error.message();
 }
 
 TEST_F(ResolveSettings, AnUnknownServiceListsTheKnownOnes) {

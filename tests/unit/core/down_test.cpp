@@ -210,9 +210,16 @@ TEST_F(PlanDown, MissingDownSqlRefusesNamingEveryMigration) {
   EXPECT_TRUE(plan(5, Version("100")).steps.empty());
 }
 
-TEST_F(PlanDown, AnEmptyLedgerDownSqlIsNoDownSql) {
+// An empty recorded down (an empty golang-migrate .down.sql) is a rollback that runs nothing;
+// NULL is "no down".
+TEST_F(PlanDown, AnEmptyLedgerDownSqlIsANoOpDown) {
   m_files[4] = file("0100", std::nullopt);
   m_ledger[0].down_sql = "";
+  DownPlan p = plan(1);
+  ASSERT_EQ(versions(p), (Strings{"100"}));
+  EXPECT_TRUE(p.steps[0].from_ledger);
+  EXPECT_EQ(p.steps[0].sql, "");
+  m_ledger[0].down_sql = std::nullopt;
   EXPECT_EQ(plan_error(1).kind(), ErrorKind::failure);
 }
 
