@@ -513,8 +513,15 @@ std::optional<std::vector<LedgerEntry>> SqliteEngine::read_ledger() {
   sqlite3_stmt* raw = nullptr;
   if (sqlite3_prepare_v2(m_db, k_sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
     sqlite3_finalize(raw);
+    raw = nullptr;
     if (!table_exists(k_ledger_table)) return std::nullopt;
-    throw connection_error(ErrorKind::failure, "cannot read the ledger");
+    // The table is there now: another starter created it between the two looks. Prepare again,
+    // so that an error names what failed this time rather than the earlier "no such table".
+    if (sqlite3_prepare_v2(m_db, k_sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
+      Error error = connection_error(ErrorKind::failure, "cannot read the ledger");
+      sqlite3_finalize(raw);
+      throw error;
+    }
   }
   Statement statement(raw);
   std::vector<LedgerEntry> entries;
