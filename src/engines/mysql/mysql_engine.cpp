@@ -265,6 +265,7 @@ class MysqlEngine final : public Engine {
 
   ~MysqlEngine() override {
     if (m_conn) libmariadb().mysql_close(m_conn);
+    if (m_reset_conn) libmariadb().mysql_close(m_reset_conn);
   }
 
   MysqlEngine(const MysqlEngine&) = delete;
@@ -496,6 +497,47 @@ class MysqlEngine final : public Engine {
                 fmt::format("GET_LOCK('{}') failed (the session was killed or the server ran out "
                             "of resources)",
                             m_lock_name));
+    error.where = m_url.redacted();
+    throw error;
+  }
+
+  // GET_LOCK names belong to the server, not to a database: a name of its own, held on a
+  // connection of its own (no database selected), which the drop and the run that follow leave
+  // alone. It is released when the engine is destroyed.
+  void lock_for_reset(std::chrono::milliseconds timeout) override {
+    if (m_reset_conn) return;
+    MYSQL* conn = connect(nullptr);
+    if (!conn) throw connect_error();
+    std::string name = "dbinit-reset:" + m_url.database;
+    if (name.size() > k_max_lock_name) {
+      name = "dbinit-reset:" + sha256_hex(m_url.database).substr(0, 40);
+    }
+    // Whole seconds, rounded up: MySQL takes nothing finer.
+    const std::int64_t seconds = (std::max<std::int64_t>(timeout.count(), 0) + 999) / 1000;
+    // query() runs on m_conn: lend it the reset connection for this one statement.
+    std::swap(m_conn, conn);
+    std::vector<Row> rows;
+    try {
+      rows = query(fmt::format("SELECT GET_LOCK({}, {})", literal(name), seconds));
+    } catch (...) {
+      std::swap(m_conn, conn);
+      libmariadb().mysql_close(conn);
+      throw;
+    }
+    std::swap(m_conn, conn);
+    std::optional<std::string> result = rows.empty() ? std::nullopt : rows[0][0];
+    if (result == "1") {
+      m_reset_conn = conn;
+      return;
+    }
+    libmariadb().mysql_close(conn);
+    Error error(result == "0" ? ErrorKind::lock_timeout : ErrorKind::failure,
+                result == "0" ? fmt::format("another reset of database `{}` is running; gave up "
+                                            "after {}",
+                                            m_url.database, duration_text(timeout))
+                              : fmt::format("GET_LOCK('{}') failed (the session was killed or the "
+                                            "server ran out of resources)",
+                                            name));
     error.where = m_url.redacted();
     throw error;
   }
@@ -1028,6 +1070,8 @@ class MysqlEngine final : public Engine {
   DatabaseUrl m_url;
   ConnectOptions m_options;
   MYSQL* m_conn = nullptr;
+  /// The connection that holds the reset lock (lock_for_reset), or nullptr.
+  MYSQL* m_reset_conn = nullptr;
   std::string m_lock_name;
   bool m_lock_held = false;
   bool m_mariadb = true;

@@ -141,5 +141,25 @@ TEST_F(MysqlFaultTest, MigrationThatDropsTheLedgerSaysSo) {
   EXPECT_EQ(dbinit({"up"}).exit_code, 9);
 }
 
+// Two resets at once: the second waits for the first one's whole run (drop, create, migrate)
+// instead of dropping the database under it. Both finish, and the migration is applied once.
+TEST_F(MysqlFaultTest, TwoResetsAtOnceBothFinish) {
+  migration("0001-slow.sql", "CREATE TABLE a (id integer);\nSELECT SLEEP(2);\n");
+  up_ok();
+  RunOptions options;
+  options.cwd = project().path();
+  options.env["DBINIT_URL"] = db().url();
+  options.env["DBINIT_ENV"] = "development";
+  Child first({DBINIT_BINARY, "reset", "--yes"}, options);
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  Child second({DBINIT_BINARY, "reset", "--yes"}, options);
+  RunResult a = first.wait();
+  RunResult b = second.wait();
+  EXPECT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_EQ(b.exit_code, 0) << b.err;
+  EXPECT_THAT(b.err, HasSubstr("dropped database"));
+  EXPECT_EQ(ledger(), (Ledger{{"1", "applied"}}));
+}
+
 }  // namespace
 }  // namespace dbinit::test
