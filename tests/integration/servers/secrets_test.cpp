@@ -33,7 +33,6 @@ class SecretsTest : public CliTest {
  protected:
   void SetUp() override {
     CliTest::SetUp();
-    if (engine() == "sqlite") GTEST_SKIP() << "SQLite URLs have no password";
     // Every command below reaches the database: a project with no migrations yet.
     fs::create_directories(project().path() / "db/migrations");
     m_role = "dbinit_test_secret_" + std::to_string(getpid());
