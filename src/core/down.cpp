@@ -72,10 +72,7 @@ DownPlan plan_down(const Status& status, int steps, const std::optional<Version>
                 fmt::format("migration {} did not finish: {}", row.name(),
                             row.entry->error.value_or("no error was recorded")));
     error.state = "nothing was changed";
-    error.hint = fmt::format(
-        "inspect the database and undo or complete what the migration did, then run `dbinit "
-        "repair --forget-failed {0}` or `dbinit repair --mark-applied {0}` before rolling back",
-        row.version.str());
+    error.hint = failed_migration_hint(row.version) + ", before rolling back";
     throw error;
   }
   if (to && *to != Version("0") &&

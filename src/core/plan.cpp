@@ -142,4 +142,18 @@ Error changed_migration_error(const StatusRow& row, std::string hint) {
   return error;
 }
 
+std::string failed_migration_hint(const Version& version) {
+  return fmt::format(
+      "inspect the database and undo or complete what the migration did, then run `dbinit repair "
+      "--forget-failed {0}` (to run it again) or `dbinit repair --mark-applied {0}`",
+      version.str());
+}
+
+std::string changed_migration_hint(const Version& version) {
+  return fmt::format(
+      "restore the file as it was applied and put the change in a new migration (`dbinit new "
+      "...`), or, if the edit is harmless, accept it with `dbinit repair --accept-checksum {}`",
+      version.str());
+}
+
 }  // namespace dbinit

@@ -71,4 +71,11 @@ UpPlan plan_up(const Status& status, const std::optional<Version>& to);
 /// and `hint` for what to do next.
 Error changed_migration_error(const StatusRow& row, std::string hint);
 
+/// What to do about a `failed` row of `version` (`up` refuses with exit 4 until it is resolved):
+/// the two repair commands. `up`, `check` and `down` all give this advice.
+std::string failed_migration_hint(const Version& version);
+
+/// What to do about a migration of `version` whose file changed after it was applied (exit 3).
+std::string changed_migration_hint(const Version& version);
+
 }  // namespace dbinit

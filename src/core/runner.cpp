@@ -100,20 +100,13 @@ void UpRun::check_applied(const Status& status, bool under_lock) const {
                               row.entry->error.value_or("no error was recorded")));
       error.where = m_project.url.redacted();
       error.state = "the database may hold part of that migration's changes";
-      error.hint = fmt::format(
-          "inspect the database and undo or complete what the migration did, then run `dbinit "
-          "repair --forget-failed {0}` (to run it again) or `dbinit repair --mark-applied {0}`",
-          row.version.str());
+      error.hint = failed_migration_hint(row.version);
       throw error;
     }
   }
   for (const StatusRow& row : status.rows) {
     if (row.state == MigrationState::changed) {
-      throw changed_migration_error(
-          row, fmt::format("restore the file as it was applied and put the change in a new "
-                           "migration (`dbinit new ...`), or, if the edit is harmless, accept it "
-                           "with `dbinit repair --accept-checksum {}`",
-                           row.version.str()));
+      throw changed_migration_error(row, changed_migration_hint(row.version));
     }
     if (row.state == MigrationState::missing && !m_options.allow_missing) {
       Error error(
@@ -543,36 +536,26 @@ void check_current(const StatusReport& report) {
     error.hint = std::move(hint);
     throw error;
   };
-  // The versions of the rows in `state`, for the repair commands that `up` would point to.
-  auto versions_in = [&](MigrationState state) {
-    std::vector<std::string> out;
-    for (const StatusRow& row : status.rows) {
-      if (row.state == state) out.push_back(row.version.str());
-    }
-    return out;
+  // The first row in `state`, for the repair command that `up` would point to.
+  auto first_in = [&](MigrationState state) {
+    return std::find_if(status.rows.begin(), status.rows.end(),
+                        [&](const StatusRow& row) { return row.state == state; })
+        ->version;
   };
   if (!report.database_exists) fail(ErrorKind::not_current, "the database does not exist");
   if (status.failed > 0) {
     // `up` refuses (exit 4) until the failed row is resolved: say how, as `up` does.
-    const std::string v = versions_in(MigrationState::failed).front();
     fail(ErrorKind::not_current,
          fmt::format("{} failed migration{} need repair", status.failed,
                      status.failed == 1 ? "" : "s"),
-         fmt::format("inspect the database and undo or complete what the migration did, then run "
-                     "`dbinit repair --forget-failed {0}` (to run it again) or `dbinit repair "
-                     "--mark-applied {0}`",
-                     v));
+         failed_migration_hint(first_in(MigrationState::failed)));
   }
   if (status.changed > 0) {
     // `up` refuses (exit 3) on drift.
-    const std::string v = versions_in(MigrationState::changed).front();
     fail(ErrorKind::not_current,
          fmt::format("{} applied migration{} changed since (drift)", status.changed,
                      status.changed == 1 ? "" : "s"),
-         fmt::format("restore the file as it was applied and put the change in a new migration "
-                     "(`dbinit new ...`), or, if the edit is harmless, accept it with `dbinit "
-                     "repair --accept-checksum {}`",
-                     v));
+         changed_migration_hint(first_in(MigrationState::changed)));
   }
   if (status.missing > 0)
     fail(ErrorKind::not_current,
