@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "engines/url.h"
 #include "support/harness.h"
+#include "support/tcp_forwarder.h"
 
 namespace dbinit::test {
 
@@ -24,6 +26,19 @@ class CliTest : public ::testing::Test {
   bool transactional() const { return m_engine != "mysql"; }
   TestDatabase& db() { return *m_db; }
   const TempDir& project() const { return m_project; }
+
+  /// Starts `proxy` (a fault proxy, support/tcp_forwarder.h) on a free loopback port in front of
+  /// the test server and returns the test database's URL through it. Server engines only.
+  std::string through_proxy(std::unique_ptr<TcpForwarder>& proxy) {
+    const DatabaseUrl url = parse_database_url(m_db->url());
+    const std::size_t colon = url.hosts.rfind(':');
+    const int port = unused_port();
+    proxy = std::make_unique<TcpForwarder>(port, url.hosts.substr(0, colon),
+                                           std::stoi(url.hosts.substr(colon + 1)));
+    proxy->start();
+    return with_authority(m_db->url(),
+                          url.user + ":" + url.password + "@127.0.0.1:" + std::to_string(port));
+  }
 
   /// Writes `db/migrations/<name>`.
   void migration(const std::string& name, const std::string& sql) {

@@ -23,17 +23,6 @@ class MysqlFaultTest : public CliTest {
  protected:
   DatabaseUrl url() { return parse_database_url(db().url()); }
 
-  // Starts `proxy` in front of the test server and returns the test database's URL through it.
-  std::string through(std::unique_ptr<TcpForwarder>& proxy) {
-    const int port = unused_port();
-    const std::size_t colon = url().hosts.rfind(':');
-    proxy = std::make_unique<TcpForwarder>(port, url().hosts.substr(0, colon),
-                                           std::stoi(url().hosts.substr(colon + 1)));
-    proxy->start();
-    return with_authority(db().url(),
-                          url().user + ":" + url().password + "@127.0.0.1:" + std::to_string(port));
-  }
-
   // A database with table `a` and a ledger, and a pending migration of pure DML, which MySQL runs
   // in a transaction of its own: its COMMIT is the first one of the next run.
   void prepare_dml_migration() {
@@ -46,7 +35,7 @@ class MysqlFaultTest : public CliTest {
 TEST_F(MysqlFaultTest, CommitLostAfterTheServerGotItIsFoundCommitted) {
   prepare_dml_migration();
   std::unique_ptr<TcpForwarder> proxy;
-  const std::string proxied = through(proxy);
+  const std::string proxied = through_proxy(proxy);
   proxy->arm("COMMIT", Fault::drop_after);
   RunResult result = dbinit({"up"}, {{"DBINIT_URL", proxied}});
   EXPECT_EQ(proxy->faults(), 1);
@@ -62,7 +51,7 @@ TEST_F(MysqlFaultTest, CommitLostAfterTheServerGotItIsFoundCommitted) {
 TEST_F(MysqlFaultTest, CommitLostBeforeTheServerGotItIsFoundRolledBack) {
   prepare_dml_migration();
   std::unique_ptr<TcpForwarder> proxy;
-  const std::string proxied = through(proxy);
+  const std::string proxied = through_proxy(proxy);
   proxy->arm("COMMIT", Fault::drop_before);
   RunResult result = dbinit({"up"}, {{"DBINIT_URL", proxied}});
   EXPECT_EQ(proxy->faults(), 1);
@@ -76,7 +65,7 @@ TEST_F(MysqlFaultTest, CommitLostBeforeTheServerGotItIsFoundRolledBack) {
 TEST_F(MysqlFaultTest, CommitLostWithoutAWayBackIsOutcomeUnknown) {
   prepare_dml_migration();
   std::unique_ptr<TcpForwarder> proxy;
-  const std::string proxied = through(proxy);
+  const std::string proxied = through_proxy(proxy);
   proxy->arm("COMMIT", Fault::drop_before, /*refuse_after=*/true);
   RunResult result = dbinit({"up"}, {{"DBINIT_URL", proxied}});
   EXPECT_EQ(proxy->faults(), 1);

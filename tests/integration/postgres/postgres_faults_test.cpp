@@ -21,20 +21,6 @@ using ::testing::Not;
 class PostgresFaultTest : public CliTest {
  protected:
   DatabaseUrl url() { return parse_database_url(db().url()); }
-
-  // A proxy in front of the test server, and the URL of the test database through it.
-  std::string proxied_url(TcpForwarder& proxy, int port) {
-    proxy.start();
-    return with_authority(db().url(),
-                          url().user + ":" + url().password + "@127.0.0.1:" + std::to_string(port));
-  }
-
-  std::unique_ptr<TcpForwarder> make_proxy(int& port) {
-    port = unused_port();
-    const std::string hosts = url().hosts;
-    return std::make_unique<TcpForwarder>(port, hosts.substr(0, hosts.rfind(':')),
-                                          std::stoi(hosts.substr(hosts.rfind(':') + 1)));
-  }
 };
 
 // The COMMIT reaches the server, the answer never reaches dbinit: it reconnects, waits for the
@@ -42,9 +28,8 @@ class PostgresFaultTest : public CliTest {
 TEST_F(PostgresFaultTest, CommitLostAfterTheServerGotItIsFoundCommitted) {
   migration("0001-a.sql", "CREATE TABLE a (id integer);\nINSERT INTO a VALUES (1);\n");
   migration("0002-b.sql", "CREATE TABLE b (id integer);\n");
-  int port = 0;
-  auto proxy = make_proxy(port);
-  const std::string through = proxied_url(*proxy, port);
+  std::unique_ptr<TcpForwarder> proxy;
+  const std::string through = through_proxy(proxy);
   proxy->arm("COMMIT", Fault::drop_after);
   RunResult result = dbinit({"up"}, {{"DBINIT_URL", through}});
   EXPECT_EQ(proxy->faults(), 1);
@@ -65,9 +50,8 @@ TEST_F(PostgresFaultTest, CommitLostAfterTheServerGotItIsFoundCommitted) {
 // finds that out instead of guessing.
 TEST_F(PostgresFaultTest, CommitLostBeforeTheServerGotItIsFoundRolledBack) {
   migration("0001-a.sql", "CREATE TABLE a (id integer);\n");
-  int port = 0;
-  auto proxy = make_proxy(port);
-  const std::string through = proxied_url(*proxy, port);
+  std::unique_ptr<TcpForwarder> proxy;
+  const std::string through = through_proxy(proxy);
   proxy->arm("COMMIT", Fault::drop_before);
   RunResult result = dbinit({"up"}, {{"DBINIT_URL", through}});
   EXPECT_EQ(proxy->faults(), 1);
@@ -84,9 +68,8 @@ TEST_F(PostgresFaultTest, CommitLostBeforeTheServerGotItIsFoundRolledBack) {
 // which is exit 10 and a pointer to `dbinit status`, never "nothing was changed".
 TEST_F(PostgresFaultTest, CommitLostWithoutAWayBackIsOutcomeUnknown) {
   migration("0001-a.sql", "CREATE TABLE a (id integer);\n");
-  int port = 0;
-  auto proxy = make_proxy(port);
-  const std::string through = proxied_url(*proxy, port);
+  std::unique_ptr<TcpForwarder> proxy;
+  const std::string through = through_proxy(proxy);
   proxy->arm("COMMIT", Fault::stall_then_drop, /*refuse_after=*/true,
              std::chrono::milliseconds(300));
   RunResult result = dbinit({"up"}, {{"DBINIT_URL", through}});
