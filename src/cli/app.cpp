@@ -64,6 +64,8 @@ void add_commands(Commands& commands) {
   add_baseline_command(commands);
   add_verify_command(commands);
   add_seed_command(commands);
+  add_schema_command(commands);
+  add_diagram_command(commands);
 }
 
 // The subcommand `args` name: the first argument that is neither an option of `root` nor the

@@ -85,6 +85,8 @@ void add_seed_command(Commands& commands);     // seed
 void add_down_command(Commands& commands);      // down
 void add_baseline_command(Commands& commands);  // baseline
 void add_verify_command(Commands& commands);    // verify
+void add_schema_command(Commands& commands);    // schema
+void add_diagram_command(Commands& commands);   // diagram
 
 // --- helpers for the command files ---------------------------------------------------------
 

@@ -41,9 +41,9 @@ constexpr std::string_view k_postgres_aliases[] = {"postgresql"};
 constexpr std::string_view k_mysql_aliases[] = {"mariadb"};
 
 constexpr EngineInfo k_engines[] = {
-    {"sqlite", k_sqlite_aliases, true, make_sqlite_engine},
-    {"postgres", k_postgres_aliases, false, make_postgres_engine},
-    {"mysql", k_mysql_aliases, false, make_mysql_engine},
+    {"sqlite", k_sqlite_aliases, true, make_sqlite_engine, &k_sqlite_schema_support},
+    {"postgres", k_postgres_aliases, false, make_postgres_engine, &k_postgres_schema_support},
+    {"mysql", k_mysql_aliases, false, make_mysql_engine, &k_mysql_schema_support},
 };
 
 }  // namespace
@@ -67,6 +67,14 @@ const EngineInfo& embedded_engine() {
       *std::find_if(std::begin(k_engines), std::end(k_engines),
                     [](const EngineInfo& e) { return e.file_databases; });
   return embedded;
+}
+
+const SchemaSupport& schema_support(const Engine& engine) {
+  const EngineInfo* info = find_engine(engine.name());
+  if (!info || !info->schema) {
+    throw Error(ErrorKind::failure, fmt::format("engine {} has no schema support", engine.name()));
+  }
+  return *info->schema;
 }
 
 std::unique_ptr<Engine> make_engine(const DatabaseUrl& url) {

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engines/schema_model.h"
 #include "engines/url.h"
 
 namespace dbinit {
@@ -190,6 +191,33 @@ class Engine {
   virtual std::string schema() = 0;
 };
 
+// --- Schema support, beside the contract
+// ----------------------------------------------------------
+
+/// What an engine offers for schema files, diagrams and comparisons (engines/schema_model.h). Not
+/// part of Engine: the functions work on an open engine of their own kind, and a renderer is a pure
+/// function of the model.
+struct SchemaSupport {
+  /// Reads the schema of `engine` (open, of this kind) from the catalogs; leaves out dbinit's own
+  /// tables. Runs inside whatever transaction is open and changes nothing.
+  SchemaModel (*read)(Engine& engine) = nullptr;
+  /// `model` as one script of engine-native DDL in a deterministic, dependency-safe order, that
+  /// the engine's own shell and Engine::restore() both run on an empty database. Without server
+  /// version, date or owner. Ends with one newline; empty for an empty model.
+  std::string (*render)(const SchemaModel& model) = nullptr;
+  /// The statements that create the ledger and meta tables when missing, as ensure_ledger()
+  /// runs them, each ending in `;\n`.
+  std::string (*ledger_ddl)() = nullptr;
+  /// `text` as a string literal of the engine's SQL (`'it''s'`; MySQL also escapes `\`).
+  std::string (*quote_literal)(std::string_view text) = nullptr;
+  /// True when a backslash escapes the next character inside a string literal (MySQL's default
+  /// sql_mode), so that a reader of quote_literal()'s output knows how to read it back.
+  bool backslash_escapes = false;
+  /// An SQL expression for the current UTC time as `2026-11-22T03:16:26Z` (the ledger's
+  /// applied_at format).
+  std::string_view utc_now_sql;
+};
+
 // --- The registry -------------------------------------------------------------------------------
 
 /// One engine as the registry (engine.cpp) lists it: what the URL parser, the migration loader and
@@ -208,6 +236,8 @@ struct EngineInfo {
   bool file_databases = false;
   /// Builds the engine for `url` (url.engine == name). Does not connect: see Engine::open().
   std::unique_ptr<Engine> (*make)(const DatabaseUrl& url) = nullptr;
+  /// Schema files, diagrams and schema comparisons on this engine.
+  const SchemaSupport* schema = nullptr;
 };
 
 /// Every engine dbinit is built with, the embedded default (SQLite) first.
@@ -219,6 +249,9 @@ const EngineInfo* find_engine(std::string_view name);
 /// The engine used when no server is named: the first file engine of the registry (SQLite). The
 /// scratch databases of `verify` without --url are of this engine.
 const EngineInfo& embedded_engine();
+
+/// The schema support of the engine `engine` (`Engine::name()`).
+const SchemaSupport& schema_support(const Engine& engine);
 
 /// Builds the engine registered for `url.engine`. Throws Error{config} for an unknown engine.
 std::unique_ptr<Engine> make_engine(const DatabaseUrl& url);

@@ -42,4 +42,7 @@ namespace dbinit {
 /// Throws Error{config} for URL parameters it does not know.
 std::unique_ptr<Engine> make_mysql_engine(const DatabaseUrl& url);
 
+/// Schema files and diagrams on mysql (mysql_introspect.cpp).
+extern const SchemaSupport k_mysql_schema_support;
+
 }  // namespace dbinit

@@ -10,4 +10,7 @@ namespace dbinit {
 /// Engine::open().
 std::unique_ptr<Engine> make_postgres_engine(const DatabaseUrl& url);
 
+/// Schema files and diagrams on postgres (postgres_introspect.cpp).
+extern const SchemaSupport k_postgres_schema_support;
+
 }  // namespace dbinit
