@@ -30,6 +30,7 @@ struct UpFlags {
   bool dry_run = false;
   bool allow_missing = false;
   bool baseline = false;
+  bool no_schema_file = false;
 };
 
 UpOptions up_options(const Settings& settings, const UpFlags& flags) {
@@ -39,6 +40,7 @@ UpOptions up_options(const Settings& settings, const UpFlags& flags) {
   options.transaction = settings.transaction;
   options.dry_run = flags.dry_run;
   options.allow_missing = flags.allow_missing;
+  options.use_schema_file = !flags.no_schema_file;
   if (flags.to) {
     if (!Version::is_valid(*flags.to)) {
       throw Error(ErrorKind::usage,
@@ -115,6 +117,9 @@ int command_up(Common& common, const UpFlags& flags, milliseconds wait_default, 
               {"skipped", result.skipped}, {"pending", result.pending},
               {"dry_run", flags.dry_run},  {"duration_ms", result.duration_ms},
               {"dropped", result.dropped}, {"seeded", result.seeded}};
+  out["schema_file"] = result.from_schema_file && !result.restored.empty()
+                           ? json(result.restored.front())
+                           : json(nullptr);
   for (const AppliedMigration& m : result.applied) {
     out["applied"].push_back(
         {{"version", m.version}, {"name", m.name}, {"duration_ms", m.duration_ms}});
@@ -154,11 +159,18 @@ std::string up_summary(const UpResult& result, const UpFlags& flags) {
   if (flags.dry_run) {
     summary = fmt::format("dry run: would apply {}{}; nothing was changed",
                           plural(static_cast<long>(result.planned.size()), "migration"),
-                          result.restored.empty() ? "" : " after restoring the init dump");
+                          result.restored.empty()   ? ""
+                          : result.from_schema_file ? " after loading the schema file"
+                                                    : " after restoring the init dump");
   } else if (result.applied.empty() && result.restored.empty() && result.seeded.empty()) {
     summary =
         fmt::format("database is up to date at {} ({} applied, {})", version_text(result.version),
                     result.skipped, duration_text(milliseconds(result.duration_ms)));
+  } else if (result.from_schema_file) {
+    summary = fmt::format("database is at {}: loaded the schema file ({}) and applied {} in {}",
+                          version_text(result.version), plural(result.skipped, "migration"),
+                          plural(static_cast<long>(result.applied.size()), "migration"),
+                          duration_text(milliseconds(result.duration_ms)));
   } else {
     summary = fmt::format("database is at {}: applied {} in {} ({} already applied)",
                           version_text(result.version),
@@ -212,6 +224,9 @@ void add_up_flags(CLI::App& app, Common& common, UpFlags& flags, UpMode mode) {
   app.add_flag("--skip-hooks", common.flags.skip_hooks,
                "do not run the after_up hooks (env DBINIT_SKIP_HOOKS=1)");
   app.add_option("--to", flags.to, "apply pending migrations up to this version only");
+  app.add_flag("--no-schema-file", flags.no_schema_file,
+               "build an empty database by replaying the migrations even when the schema file "
+               "(db/schema.sql) is up to date");
   app.add_flag("--dry-run", flags.dry_run, "print what would be done and change nothing");
   app.add_option("--wait", common.flags.wait,
                  "wait this long for the server to accept connections (e.g. 30s)");

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "core/guard.h"
+#include "core/schema_file.h"
 #include "core/seed.h"
 #include "util/elapsed.h"
 #include "util/error.h"
@@ -52,8 +53,12 @@ class UpRun {
   UpResult run_unguarded();
   void load_state(bool under_lock);
   void replan(bool under_lock);
-  // Restores the init dump into the empty database, then re-plans.
+  // Restores the init dump (or loads the schema file) into the empty database, then re-plans.
   void restore_init_and_replan(Session& session);
+  // Points m_init at the schema file when the empty database can be built from it: the file
+  // exists, --no-schema-file was not given, and every migration it records still has its
+  // checksum (else one warning says why it is ignored).
+  void consider_schema_file();
   // `reset` / `up --clean`: the guard, then the drop (or, with --dry-run, what it would do).
   void clean_database();
   // Verifies applied migrations against their files; throws drift / failed errors.
@@ -78,6 +83,9 @@ class UpRun {
   Status m_status;
   UpPlan m_up;
   std::vector<fs::path> m_init;
+  // m_init is the schema file rather than an init dump.
+  bool m_from_schema_file = false;
+  bool m_schema_file_warned = false;
   // Seeds to apply: those of the seeds folder when the database is empty and seeding is on.
   std::vector<fs::path> m_seeds;
   // The database is empty, has seeds, but the environment is production: they are not applied.
@@ -137,27 +145,71 @@ LedgerEntry UpRun::ledger_entry(const Migration& migration, LedgerState state,
   return entry;
 }
 
+void UpRun::consider_schema_file() {
+  if (!m_options.use_schema_file) return;
+  const fs::path& file = m_project.schema_file;
+  std::error_code ec;
+  if (file.empty() || !fs::is_regular_file(file, ec)) return;
+  const std::string display = file.string();
+  std::optional<std::string> stale;
+  try {
+    const std::string text = read_file(file);
+    const EngineInfo* engine = find_engine(m_project.url.engine);
+    const std::vector<LedgerEntry> rows = read_schema_file_rows(text, *engine->schema, display);
+    stale = schema_file_staleness(rows, m_files.migrations);
+    if (!stale && m_options.to && Version(rows.back().version) > *m_options.to) {
+      // Not stale, only further than asked: no warning.
+      m_reporter.detail(fmt::format("{} records migrations after --to {}; replaying them instead",
+                                    display, m_options.to->str()));
+      return;
+    }
+  } catch (const Error& error) {
+    stale = error.message();
+  }
+  if (stale) {
+    if (!m_schema_file_warned) {
+      m_reporter.warn(
+          fmt::format("{} is stale and was not used ({}); replaying the migrations; "
+                      "`dbinit schema` writes it again",
+                      display, *stale));
+      m_schema_file_warned = true;
+    }
+    return;
+  }
+  m_init = {file};
+  m_from_schema_file = true;
+}
+
 void UpRun::restore_init_and_replan(Session& session) {
+  const std::string_view what = m_from_schema_file ? "the schema file" : "the init dump";
   Step step;
   step.kind = StepKind::restore;
-  step.label = "the init dump";
-  step.hint = m_engine->transactional_ddl()
-                  ? "fix the init dump and start again"
-                  : "drop and recreate the database, fix the init dump and start again";
+  step.label = std::string(what);
+  step.hint = m_from_schema_file
+                  ? (m_engine->transactional_ddl()
+                         ? "fix or write again the schema file, or replay the migrations with "
+                           "`dbinit up --no-schema-file`"
+                         : "drop and recreate the database, then replay the migrations with "
+                           "`dbinit up --no-schema-file` (or write the schema file again)")
+                  : (m_engine->transactional_ddl()
+                         ? "fix the init dump and start again"
+                         : "drop and recreate the database, fix the init dump and start again");
   step.rolls_back = m_engine->transactional_ddl();
   step.partial_state =
-      "the init dump was restored only in part; the database is not empty any more";
+      fmt::format("{} was loaded only in part; the database is not empty any more", what);
   step.run = [this](Engine& engine, Step&) {
     for (const fs::path& file : m_init) {
       const Clock::time_point start = Clock::now();
       const std::string text = read_sql_file(file);
       engine.restore(Script{text, file.string(), 1});
       m_result.restored.push_back(file.string());
-      m_reporter.note(fmt::format("restored init dump {} ({})", file.string(),
-                                  format_duration(milliseconds(elapsed_ms(start)))));
+      m_reporter.note(fmt::format("{} {} ({})",
+                                  m_from_schema_file ? "loaded schema file" : "restored init dump",
+                                  file.string(), format_duration(milliseconds(elapsed_ms(start)))));
     }
     engine.ensure_ledger();
   };
+  m_result.from_schema_file = m_from_schema_file;
   session.run(std::span(&step, 1));
   // A dump of a dbinit-managed database brings its ledger along: only newer migrations run.
   m_ledger = m_engine->read_ledger();
@@ -271,6 +323,8 @@ void UpRun::load_state(bool under_lock) {
   replan(under_lock);
   m_result.skipped = m_status.applied + m_status.baseline;
   m_init = m_empty ? find_init_dump(m_project.init_path) : std::vector<fs::path>{};
+  m_from_schema_file = false;
+  if (m_empty && m_init.empty()) consider_schema_file();
   m_seeds.clear();
   m_seeds_withheld = false;
   if (m_empty && !m_options.skip_seed) {
@@ -418,8 +472,11 @@ UpResult UpRun::run_unguarded() {
   };
 
   if (m_options.dry_run) {
+    m_result.from_schema_file = m_from_schema_file;
     for (const fs::path& file : m_init) {
-      m_reporter.note(fmt::format("would restore init dump {}", file.string()));
+      m_reporter.note(fmt::format("would {} {}",
+                                  m_from_schema_file ? "load schema file" : "restore init dump",
+                                  file.string()));
       m_result.restored.push_back(file.string());
     }
     for (const Migration* migration : m_up.apply) {

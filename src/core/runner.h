@@ -43,6 +43,9 @@ struct UpOptions {
   std::function<std::string(const std::string& name, const std::string& target)> ask;
   /// --skip-seed / DBINIT_SKIP_SEED=1: do not apply the seeds to an empty database.
   bool skip_seed = false;
+  /// Build an empty database from the schema file when it is up to date (SPEC step 4); false
+  /// with --no-schema-file.
+  bool use_schema_file = true;
 };
 
 struct AppliedMigration {
@@ -59,6 +62,8 @@ struct UpResult {
   bool dropped = false;
   /// Display paths of the init dump files restored, in order.
   std::vector<std::string> restored;
+  /// `restored` is the schema file rather than an init dump.
+  bool from_schema_file = false;
   /// Display paths of the seed files applied, in order.
   std::vector<std::string> seeded;
   std::vector<AppliedMigration> applied;

@@ -197,6 +197,10 @@ class SqliteEngine final : public Engine {
   void check_foreign_keys() override;
 
   std::string schema() override;
+  sqlite3* handle() {
+    require_open();
+    return m_db;
+  }
 
  private:
   /// An Error of `kind` for the connection's last failure: "<what>: <sqlite message>", `where`
@@ -546,23 +550,7 @@ std::optional<std::vector<LedgerEntry>> SqliteEngine::read_ledger() {
 
 void SqliteEngine::ensure_ledger() {
   require_open();
-  static const std::string k_sql = fmt::format(
-      "CREATE TABLE IF NOT EXISTS {} (\n"
-      "  version TEXT PRIMARY KEY,\n"
-      "  name TEXT NOT NULL,\n"
-      "  checksum TEXT NOT NULL,\n"
-      "  state TEXT NOT NULL,\n"
-      "  applied_at TEXT NOT NULL,\n"
-      "  duration_ms INTEGER NOT NULL,\n"
-      "  applied_by TEXT NOT NULL,\n"
-      "  down_sql TEXT,\n"
-      "  error TEXT\n"
-      ");\n"
-      "CREATE TABLE IF NOT EXISTS {} (\n"
-      "  key TEXT PRIMARY KEY,\n"
-      "  value TEXT\n"
-      ");",
-      k_ledger_table, k_meta_table);
+  static const std::string k_sql(sqlite_ledger_ddl());
   exec(k_sql.c_str(), "cannot create the ledger");
 }
 
@@ -960,24 +948,7 @@ void SqliteEngine::check_foreign_keys() {
 
 std::string SqliteEngine::schema() {
   require_open();
-  // Tables first, then views, indexes and triggers, each by name: an order that replays (SQLite
-  // resolves the names a view or foreign key uses only when they are used) and that does not
-  // depend on the order in which the objects were created.
-  Statement statement = prepare(
-      "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL "
-      "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
-      "AND tbl_name NOT IN ('dbinit_migrations', 'dbinit_meta') "
-      "ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'view' THEN 1 WHEN 'index' THEN 2 ELSE 3 END, "
-      "name",
-      "cannot read the schema");
-  std::string out;
-  int rc;
-  while ((rc = sqlite3_step(statement.get())) == SQLITE_ROW) {
-    out += column_text(statement.get(), 0);
-    out += ";\n";
-  }
-  if (rc != SQLITE_DONE) throw connection_error(ErrorKind::failure, "cannot read the schema");
-  return out;
+  return k_sqlite_schema_support.render(k_sqlite_schema_support.read(*this));
 }
 
 }  // namespace
@@ -985,6 +956,31 @@ std::string SqliteEngine::schema() {
 void configure_sqlite_library() {
   // SQLITE_MISUSE once SQLite is initialised: the statistics then stay on, which is only slower.
   sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
+sqlite3* sqlite_handle(Engine& engine) {
+  return dynamic_cast<SqliteEngine&>(engine).handle();
+}
+
+std::string_view sqlite_ledger_ddl() {
+  static const std::string k_sql = fmt::format(
+      "CREATE TABLE IF NOT EXISTS {} (\n"
+      "  version TEXT PRIMARY KEY,\n"
+      "  name TEXT NOT NULL,\n"
+      "  checksum TEXT NOT NULL,\n"
+      "  state TEXT NOT NULL,\n"
+      "  applied_at TEXT NOT NULL,\n"
+      "  duration_ms INTEGER NOT NULL,\n"
+      "  applied_by TEXT NOT NULL,\n"
+      "  down_sql TEXT,\n"
+      "  error TEXT\n"
+      ");\n"
+      "CREATE TABLE IF NOT EXISTS {} (\n"
+      "  key TEXT PRIMARY KEY,\n"
+      "  value TEXT\n"
+      ");",
+      k_ledger_table, k_meta_table);
+  return k_sql;
 }
 
 std::unique_ptr<Engine> make_sqlite_engine(const DatabaseUrl& url) {

@@ -4,6 +4,8 @@
 
 #include "engines/engine.h"
 
+struct sqlite3;
+
 namespace dbinit {
 
 /// Builds the sqlite engine for `url` (url.engine == "sqlite"). Does not connect: see
@@ -15,5 +17,11 @@ extern const SchemaSupport k_sqlite_schema_support;
 
 /// See configure_engine_libraries(); without effect once SQLite is initialised.
 void configure_sqlite_library();
+
+/// The connection of an open SQLite engine (`engine.name() == "sqlite"`), for the schema reader.
+sqlite3* sqlite_handle(Engine& engine);
+
+/// The statements that create the ledger and meta tables when missing (ensure_ledger()).
+std::string_view sqlite_ledger_ddl();
 
 }  // namespace dbinit
