@@ -36,6 +36,13 @@ json target_json(const VerifyTarget& target) {
               {"stopped", target.stopped.empty() ? json() : json(target.stopped)},
               {"duration_ms", target.duration_ms},
               {"problems", json::array()}};
+  if (!target.schema_file.empty()) {
+    out["schema_file"] = {
+        {"file", target.schema_file},
+        {"ok", !target.schema_file_difference},
+        {"difference",
+         target.schema_file_difference ? json(*target.schema_file_difference) : json(nullptr)}};
+  }
   for (const VerifyProblem& problem : target.problems) {
     out["problems"].push_back({{"version", problem.version.str()},
                                {"name", problem.name},
@@ -46,11 +53,24 @@ json target_json(const VerifyTarget& target) {
   return out;
 }
 
+std::string schema_file_text(const VerifyTarget& target) {
+  if (target.schema_file.empty()) return "";
+  if (!target.schema_file_difference) {
+    return fmt::format("  {} matches what the migrations build\n", target.schema_file);
+  }
+  return fmt::format(
+      "  {} differs from what the migrations build: {}; write it again with "
+      "`dbinit schema --from-migrations`\n",
+      target.schema_file, *target.schema_file_difference);
+}
+
 std::string target_text(const VerifyTarget& target) {
   std::string text = fmt::format("{} (scratch database {}): ", target.engine, target.url);
-  if (target.ok()) {
-    return text + fmt::format("{} migration{}, every down restores the schema\n", target.migrations,
-                              target.migrations == 1 ? "" : "s");
+  if (target.problems.empty() && target.stopped.empty()) {
+    return text +
+           fmt::format("{} migration{}, every down restores the schema\n", target.migrations,
+                       target.migrations == 1 ? "" : "s") +
+           schema_file_text(target);
   }
   text += fmt::format("{} migration{}, {} problem{}\n", target.migrations,
                       target.migrations == 1 ? "" : "s", target.problems.size(),
@@ -60,7 +80,7 @@ std::string target_text(const VerifyTarget& target) {
     for (const std::string& line : problem.diff) text += fmt::format("      {}\n", line);
   }
   if (!target.stopped.empty()) text += fmt::format("  {}\n", target.stopped);
-  return text;
+  return text + schema_file_text(target);
 }
 
 int command_verify(Common& common, const VerifyFlags& flags) {
@@ -111,7 +131,7 @@ int command_verify(Common& common, const VerifyFlags& flags) {
   std::size_t problems = 0;
   std::string failing;
   for (const VerifyTarget& target : targets) {
-    problems += target.problems.size();
+    problems += target.problems.size() + (target.schema_file_difference ? 1 : 0);
     if (!target.ok()) failing += (failing.empty() ? "" : ", ") + target.engine;
   }
   if (common.json) {
@@ -128,8 +148,8 @@ int command_verify(Common& common, const VerifyFlags& flags) {
                                                 problems == 1 ? "" : "s", failing));
     error.state = "only scratch databases were used, and they were dropped";
     error.hint =
-        "fix the down sections listed above (editing a down section is not drift) and run "
-        "`dbinit verify` again";
+        "fix what is listed above (editing a down section is not drift) and run `dbinit verify` "
+        "again";
     throw error;
   }
   reporter.note(fmt::format("verified on {}: every migration rolls back cleanly",

@@ -5,10 +5,14 @@
 #include <fmt/format.h>
 
 #include "core/schema_diff.h"
+#include "core/schema_file.h"
 #include "core/scratch.h"
 #include "util/error.h"
+#include "util/files.h"
 
 namespace dbinit {
+
+namespace fs = std::filesystem;
 
 using Clock = std::chrono::steady_clock;
 
@@ -186,6 +190,15 @@ VerifyTarget verify_on(const Project& project, const std::optional<DatabaseUrl>&
   TargetCheck check(target, scratch.engine(), reporter);
   for (const Migration& migration : files.migrations) {
     if (!check.check(migration)) break;
+  }
+  std::error_code ec;
+  if (target.checked == target.migrations && target.stopped.empty() &&
+      target.engine == project.url.engine && fs::is_regular_file(project.schema_file, ec)) {
+    target.schema_file = project.schema_file.string();
+    const SchemaSupport& support = schema_support(scratch.engine());
+    const std::string expected = render_schema_file(support, support.read(scratch.engine()),
+                                                    schema_file_rows(files.migrations));
+    target.schema_file_difference = first_difference(read_file(project.schema_file), expected);
   }
   try {
     scratch.drop();

@@ -8,7 +8,11 @@
 //
 // Where the engine has transactional DDL, the down and the second up run in a transaction that is
 // rolled back afterwards, so the next migration always starts from the schema the first up left,
-// whatever the down did. Elsewhere (MySQL, `no-transaction` migrations) they run for real, and a
+// whatever the down did.
+//
+// On the engine of the project's URL, once every migration was checked, the scratch database holds
+// what the migrations build: the schema file (core/schema_file.h), when there is one, must equal
+// the file written from it. Elsewhere (MySQL, `no-transaction` migrations) they run for real, and a
 // failure that leaves the scratch database in an unknown state stops the check on that engine.
 
 #include <cstdint>
@@ -59,7 +63,12 @@ struct VerifyTarget {
   /// the following migrations cannot start from).
   std::string stopped;
   std::int64_t duration_ms = 0;
-  bool ok() const { return problems.empty() && stopped.empty(); }
+  /// The schema file compared with what the migrations built (on the project's own engine, when
+  /// the file exists and every migration was checked); empty when it was not compared.
+  std::string schema_file;
+  /// How the schema file differs (core/schema_file.h first_difference()); nullopt: it matches.
+  std::optional<std::string> schema_file_difference;
+  bool ok() const { return problems.empty() && stopped.empty() && !schema_file_difference; }
 };
 
 struct VerifyOptions {

@@ -434,7 +434,13 @@ SchemaModel read_schema(Engine& engine) {
       View view;
       view.name.name = name;
       view.definition = sql;
-      read_columns(reader, name, view.columns, nullptr);
+      try {
+        read_columns(reader, name, view.columns, nullptr);
+      } catch (const Error&) {
+        // A view over a table that was dropped (SQLite allows it) has no columns to show; it is
+        // still part of the schema.
+        view.columns.clear();
+      }
       for (const std::string& read : reader.view_reads(name)) view.depends_on.push_back({"", read});
       model.views.push_back(std::move(view));
     } else {
