@@ -331,7 +331,7 @@ SchemaResult read_schema_file_of_database(const Project& project, std::chrono::m
   const std::vector<LedgerEntry> ledger =
       engine->read_ledger().value_or(std::vector<LedgerEntry>{});
   const std::vector<LedgerEntry> rows = schema_file_rows(ledger);
-  const SchemaModel model = schema_support(*engine).read(*engine);
+  const SchemaModel model = read_for_rendering(schema_support(*engine), *engine);
   return result_of(*engine, model, rows, project.url.redacted());
 }
 
@@ -358,7 +358,7 @@ SchemaResult build_schema_file_from_migrations(const Project& project, Reporter&
       throw;
     }
   }
-  const SchemaModel model = schema_support(scratch.engine()).read(scratch.engine());
+  const SchemaModel model = read_for_rendering(schema_support(scratch.engine()), scratch.engine());
   SchemaResult result =
       result_of(scratch.engine(), model, schema_file_rows(files.migrations), scratch_url);
   try {

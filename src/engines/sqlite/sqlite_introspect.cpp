@@ -482,11 +482,11 @@ void order_views(std::vector<View>& views) {
   views = std::move(ordered);
 }
 
-SchemaModel read_model(Reader& reader);
+SchemaModel read_model(Reader& reader, bool full);
 
 // One read transaction around the whole reading, when the caller has none: without it, every
 // pragma would take and release the file's shared lock (two fcntl calls) on its own.
-SchemaModel read_schema(Engine& engine) {
+SchemaModel read_schema_in_transaction(Engine& engine, bool full) {
   sqlite3* db = sqlite_handle(engine);
   const bool own_transaction = sqlite3_get_autocommit(db) != 0;
   if (own_transaction) sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
@@ -494,7 +494,7 @@ SchemaModel read_schema(Engine& engine) {
     SchemaModel model;
     {
       Reader reader(db);
-      model = read_model(reader);
+      model = read_model(reader, full);
     }
     if (own_transaction) sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
     return model;
@@ -504,31 +504,57 @@ SchemaModel read_schema(Engine& engine) {
   }
 }
 
-SchemaModel read_model(Reader& reader) {
+SchemaModel read_schema(Engine& engine) {
+  return read_schema_in_transaction(engine, true);
+}
+
+// What render() uses: sqlite_master's statements, tables and triggers by name, views in the
+// order their reads need. The pragmas, which cost one internal statement per table each, are
+// left out.
+SchemaModel read_definitions(Engine& engine) {
+  return read_schema_in_transaction(engine, false);
+}
+
+SchemaModel read_model(Reader& reader, bool full) {
   SchemaModel model;
   model.engine = "sqlite";
   const auto objects = reader.rows(
       fmt::format("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL AND "
                   "{} ORDER BY name",
                   k_user_objects));
-  prefetch_pragmas(reader);
+  if (full) prefetch_pragmas(reader);
   IndexSql index_sql;
+  std::multimap<std::string, Index, std::less<>> indexes_by_table;  // in name order per table
   for (const auto& row : objects) {
-    if (row[0] == "index") index_sql.emplace(row[1].value_or(""), row[3].value_or(""));
+    if (row[0] != "index") continue;
+    index_sql.emplace(row[1].value_or(""), row[3].value_or(""));
+    if (!full) {
+      Index index;
+      index.name = row[1].value_or("");
+      index.definition = row[3].value_or("");
+      indexes_by_table.emplace(row[2].value_or(""), std::move(index));
+    }
   }
   for (const auto& row : objects) {
     const std::string type = row[0].value_or("");
     const std::string name = row[1].value_or("");
     const std::string sql = row[3].value_or("");
     if (type == "index") continue;
-    if (type == "table") {
+    if (type == "table" && !full) {
+      Table table;
+      table.name.name = name;
+      table.definition = sql;
+      auto [first, last] = indexes_by_table.equal_range(name);
+      for (auto index = first; index != last; ++index) table.indexes.push_back(index->second);
+      model.tables.push_back(std::move(table));
+    } else if (type == "table") {
       model.tables.push_back(read_table(reader, name, sql, index_sql));
     } else if (type == "view") {
       View view;
       view.name.name = name;
       view.definition = sql;
       try {
-        read_columns(reader, name, true, view.columns, nullptr);
+        if (full) read_columns(reader, name, true, view.columns, nullptr);
       } catch (const Error&) {
         // A view over a table that was dropped (SQLite allows it) has no columns to show; it is
         // still part of the schema.
@@ -590,7 +616,8 @@ std::string quote_literal(std::string_view text) {
 }  // namespace
 
 const SchemaSupport k_sqlite_schema_support = {
-    read_schema,   render_schema, ledger_ddl,
-    quote_literal, false,         "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"};
+    read_schema,     render_schema, ledger_ddl,
+    quote_literal,   false,         "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
+    read_definitions};
 
 }  // namespace dbinit
