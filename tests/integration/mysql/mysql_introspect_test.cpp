@@ -6,6 +6,7 @@
 // must rebuild the same database through the mariadb shell and through dbinit's engine.
 
 #include <gmock/gmock.h>
+#include <unistd.h>
 
 #include <regex>
 #include <string>
@@ -14,6 +15,7 @@
 #include "engines/engine.h"
 #include "engines/url.h"
 #include "support/harness.h"
+#include "util/error.h"
 
 namespace dbinit::test {
 namespace {
@@ -382,6 +384,38 @@ TEST(MysqlIntrospect, RenderRebuildsTheSameDatabaseThroughTheShellAndTheEngine) 
             (Rows{{"0.00", "order 1/7;"}}));
   by_engine.db->query("CALL close_customer(1)");
   EXPECT_EQ(by_engine.db->query("SELECT COUNT(*) FROM order_lines"), (Rows{{"0"}}));
+}
+
+TEST(MysqlIntrospect, ARoutineWhoseBodyCannotBeReadIsAnError) {
+  Opened o;
+  o.engine->execute({fixture().at(6), "function.sql", 1});
+  // A user that may run the function but not read its body (not its definer, no SELECT on
+  // mysql.proc): the server shows its definition as NULL.
+  const std::string user = "dbinit_reader_" + std::to_string(::getpid());
+  const std::string password = "Reader-Pa55";
+  const std::string grant_on = "`" + o.name() + "`.*";
+  for (const char* host : {"%", "localhost"}) {
+    const std::string account = "'" + user + "'@'" + host + "'";
+    o.db->query("DROP USER IF EXISTS " + account);
+    o.db->query("CREATE USER " + account + " IDENTIFIED BY '" + password + "'");
+    o.db->query("GRANT SELECT, EXECUTE ON " + grant_on + " TO " + account);
+  }
+  const DatabaseUrl url = parse_database_url(o.db->url());
+  auto reader = make_engine(
+      parse_database_url(with_authority(o.db->url(), user + ":" + password + "@" + url.hosts)));
+  reader->open(false);
+  try {
+    support().read(*reader);
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.kind(), ErrorKind::failure);
+    EXPECT_THAT(error.message(), HasSubstr("cannot read the definition of FUNCTION `order_label`"));
+    EXPECT_THAT(error.hint, HasSubstr("mysql.proc"));
+    EXPECT_THAT(error.where, Not(HasSubstr(password)));
+  }
+  for (const char* host : {"%", "localhost"}) {
+    o.db->query("DROP USER IF EXISTS '" + user + "'@'" + host + "'");
+  }
 }
 
 TEST(MysqlIntrospect, EmptyDatabaseHasAnEmptyModel) {
