@@ -125,6 +125,9 @@ const std::vector<std::string>& fixture() {
       // 13
       "CREATE TRIGGER customers_bu BEFORE UPDATE ON customers FOR EACH ROW\n"
       "  SET NEW.email = LOWER(NEW.email);",
+      // 14
+      "CREATE ALGORITHM=MERGE SQL SECURITY INVOKER VIEW recent_orders AS\n"
+      "  SELECT customer_id, order_no FROM orders WHERE placed_on > '2020-01-01';",
   };
   return objects;
 }
@@ -138,8 +141,8 @@ void create_fixture(Engine& engine, const std::vector<int>& order) {
   engine.set_foreign_keys(true);
 }
 
-const std::vector<int> k_forward = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13};
-const std::vector<int> k_shuffled = {6, 7, 5, 4, 3, 2, 1, 0, 13, 12, 11, 8, 9, 10};
+const std::vector<int> k_forward = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14};
+const std::vector<int> k_shuffled = {6, 7, 5, 4, 3, 2, 1, 14, 0, 13, 12, 11, 8, 9, 10};
 
 /// mariadb-dump --no-data of `db` with routines and triggers, without dbinit's tables, comments
 /// and AUTO_INCREMENT counters.
@@ -293,8 +296,9 @@ TEST(MysqlIntrospect, ReadsTheFixture) {
   EXPECT_THAT(customers.definition, HasSubstr("COMMENT='people who buy'"));
 
   // Views after the views they read, then by name.
-  EXPECT_EQ(names_of(model.views), (std::vector<std::string>{"active_customers", "customer_totals",
-                                                             "a_big_spenders", "order_labels"}));
+  EXPECT_EQ(names_of(model.views),
+            (std::vector<std::string>{"active_customers", "customer_totals", "a_big_spenders",
+                                      "order_labels", "recent_orders"}));
   const View& totals = model.views[1];
   EXPECT_EQ(names_of(totals.columns), (std::vector<std::string>{"id", "email", "spent"}));
   EXPECT_EQ(totals.depends_on, (std::vector<ObjectName>{{"", "active_customers"}, {"", "orders"}}));
@@ -302,6 +306,10 @@ TEST(MysqlIntrospect, ReadsTheFixture) {
   EXPECT_EQ(model.views[3].depends_on, (std::vector<ObjectName>{{"", "orders"}}));
   EXPECT_TRUE(totals.definition.starts_with("CREATE VIEW `customer_totals` AS select "))
       << totals.definition;
+  // Clauses that differ from the defaults stay.
+  EXPECT_TRUE(model.views[4].definition.starts_with(
+      "CREATE ALGORITHM=MERGE SQL SECURITY INVOKER VIEW `recent_orders` AS select "))
+      << model.views[4].definition;
 
   ASSERT_EQ(names_of(model.routines), (std::vector<std::string>{"close_customer", "order_label"}));
   EXPECT_EQ(model.routines[0].kind, RoutineKind::procedure);
@@ -328,7 +336,8 @@ TEST(MysqlIntrospect, RenderIsTheEnginesSchemaAndIndependentOfCreationOrder) {
   EXPECT_THAT(text, Not(HasSubstr("dbinit_")));
   EXPECT_THAT(text, Not(HasSubstr("DEFINER")));
   EXPECT_THAT(text, Not(HasSubstr("AUTO_INCREMENT=")));
-  EXPECT_THAT(text, Not(HasSubstr("ALGORITHM=")));
+  EXPECT_THAT(text, Not(HasSubstr("ALGORITHM=UNDEFINED")));
+  EXPECT_THAT(text, Not(HasSubstr("SQL SECURITY DEFINER")));
   EXPECT_THAT(text, Not(HasSubstr(forward.name())));
   EXPECT_THAT(text, HasSubstr("CONSTRAINT `order_lines_order` FOREIGN KEY"));
   EXPECT_LT(text.find("CREATE FUNCTION `order_label`"), text.find("VIEW `order_labels`"));
