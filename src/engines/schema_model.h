@@ -132,7 +132,9 @@ struct Routine {
 
 struct Trigger {
   ObjectName name;
-  ObjectName table;  // sorted by (table, name)
+  /// Sorted by (table, name); where an engine fires several triggers of one event in an order
+  /// of its own (MySQL's ACTION_ORDER), by table and that order, which a reload must keep.
+  ObjectName table;
   std::string definition;
 };
 

@@ -505,6 +505,7 @@ std::string quote_literal(std::string_view value) {
 
 const SchemaSupport k_mysql_schema_support = {
     read_schema,   render_schema, ledger_ddl,
-    quote_literal, true,          "DATE_FORMAT(UTC_TIMESTAMP(), '%Y-%m-%dT%H:%i:%sZ')"};
+    quote_literal, true,          "DATE_FORMAT(UTC_TIMESTAMP(), '%Y-%m-%dT%H:%i:%sZ')",
+    nullptr};
 
 }  // namespace dbinit

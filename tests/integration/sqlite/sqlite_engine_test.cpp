@@ -494,9 +494,9 @@ TEST_F(SqliteEngineTest, SchemaIsStableAndLeavesOutTheLedger) {
        "CREATE TABLE a (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE);",
        "s.sql", 1});
   EXPECT_EQ(engine->schema(),
-            "CREATE TABLE a (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE);\n"
-            "CREATE TABLE b (id INTEGER PRIMARY KEY);\n"
-            "CREATE VIEW a_view AS SELECT id FROM b;\n"
+            "CREATE TABLE a (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE);\n\n"
+            "CREATE TABLE b (id INTEGER PRIMARY KEY);\n\n"
+            "CREATE VIEW a_view AS SELECT id FROM b;\n\n"
             "CREATE INDEX b_id ON b (id);\n");
 }
 
