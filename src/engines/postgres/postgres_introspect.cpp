@@ -426,6 +426,36 @@ void append_comments(std::vector<std::string>& out, std::string_view kind, const
   }
 }
 
+/// The part of a routine's definition before its body: name, arguments, result and options, as
+/// pg_get_functiondef() prints them (the body starts on a line of its own, `AS ...` or
+/// `BEGIN ATOMIC`).
+std::string_view routine_header(std::string_view definition) {
+  std::size_t end = definition.size();
+  for (std::string_view body : {std::string_view("\nAS "), std::string_view("\nBEGIN ATOMIC")}) {
+    end = std::min(end, definition.find(body));
+  }
+  return definition.substr(0, end);
+}
+
+bool is_identifier_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$' || c == '"' ||
+         static_cast<unsigned char>(c) >= 0x80;
+}
+
+/// True when `text` holds one of `names` as a whole name (not as part of a longer one).
+bool mentions_any(std::string_view text, const std::vector<std::string>& names) {
+  for (const std::string& name : names) {
+    for (std::size_t at = text.find(name); at != std::string_view::npos;
+         at = text.find(name, at + 1)) {
+      const std::size_t end = at + name.size();
+      const bool starts = at == 0 || (!is_identifier_char(text[at - 1]) && text[at - 1] != '.');
+      const bool ends = end == text.size() || (!is_identifier_char(text[end]) && text[end] != '.');
+      if (starts && ends) return true;
+    }
+  }
+  return false;
+}
+
 std::string render_schema(const SchemaModel& model) {
   std::vector<std::string> statements;
 
@@ -454,29 +484,42 @@ std::string render_schema(const SchemaModel& model) {
 
   // Routines: the server checks the bodies of LANGUAGE sql routines when they are created, so
   // those come after the tables; the others before, for the defaults, generated columns and
-  // checks that call them.
+  // checks that call them. A routine whose arguments or result are the row type of a table or
+  // view waits for it.
   std::vector<const Routine*> routines;
   for (const Routine& routine : model.routines) routines.push_back(&routine);
   std::stable_sort(routines.begin(), routines.end(), [](const Routine* a, const Routine* b) {
     return std::tie(a->name, a->arguments) < std::tie(b->name, b->arguments);
   });
-  auto is_sql = [](const Routine* routine) {
-    return equals_ignoring_case(routine->language, "sql");
+  std::vector<std::string> table_names;
+  for (const Table& table : model.tables) table_names.push_back(qualified(table.name));
+  std::vector<std::string> view_names;
+  for (const View& view : model.views) view_names.push_back(qualified(view.name));
+  enum class Phase { before_tables, after_tables, after_views };
+  auto phase = [&](const Routine* routine) {
+    const std::string_view header = routine_header(routine->definition);
+    if (mentions_any(header, view_names)) return Phase::after_views;
+    if (equals_ignoring_case(routine->language, "sql") || mentions_any(header, table_names)) {
+      return Phase::after_tables;
+    }
+    return Phase::before_tables;
   };
-  for (const Routine* routine : routines) {
-    if (!is_sql(routine)) statements.push_back(routine->definition);
-  }
+  auto append_routines = [&](Phase wanted) {
+    for (const Routine* routine : routines) {
+      if (phase(routine) == wanted) statements.push_back(routine->definition);
+    }
+  };
+  append_routines(Phase::before_tables);
 
   const std::vector<const Table*> tables = tables_in_creation_order(model.tables);
   for (const Table* table : tables) {
     statements.push_back(table->definition.empty() ? table_from_columns(*table)
                                                    : table->definition);
   }
-  for (const Routine* routine : routines) {
-    if (is_sql(routine)) statements.push_back(routine->definition);
-  }
+  append_routines(Phase::after_tables);
   const std::vector<const View*> views = views_in_dependency_order(model.views);
   for (const View* view : views) statements.push_back(view->definition);
+  append_routines(Phase::after_views);
 
   std::vector<const Table*> tables_by_name;
   for (const Table& table : model.tables) tables_by_name.push_back(&table);

@@ -23,7 +23,8 @@ namespace {
 // column, defaults, comments, composite primary and foreign keys, a self-reference, ON DELETE
 // CASCADE / SET NULL / RESTRICT, unique and check constraints, partial and expression indexes,
 // views on views (one whose name sorts before what it reads), a materialized view with an index,
-// plpgsql and sql functions, a procedure, triggers and a partitioned table.
+// plpgsql and sql functions (two of them returning a table's and a view's rows), a procedure,
+// triggers and a partitioned table.
 constexpr std::string_view k_schema = R"sql(
 CREATE SCHEMA inventory;
 CREATE TYPE public.mood AS ENUM ('sad', 'ok', 'happy');
@@ -98,6 +99,13 @@ CREATE MATERIALIZED VIEW inventory.stock_value AS
   SELECT sku, sum(price * stock) AS value FROM inventory.products GROUP BY sku;
 CREATE UNIQUE INDEX stock_value_sku ON inventory.stock_value (sku);
 COMMENT ON VIEW public.big_orders IS 'orders of more than ten items';
+CREATE FUNCTION public.orders_of(c bigint) RETURNS SETOF public.orders LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN QUERY SELECT * FROM public.orders WHERE customer_id = c;
+END
+$$;
+CREATE FUNCTION public.big_orders_of(c bigint) RETURNS SETOF public.big_orders LANGUAGE sql
+  AS 'SELECT * FROM public.big_orders WHERE customer_id = c';
 CREATE PROCEDURE inventory.restock(p_sku text, amount integer) LANGUAGE plpgsql AS $$
 BEGIN
   UPDATE inventory.products SET stock = stock + amount WHERE sku = p_sku;
@@ -217,6 +225,13 @@ BEGIN
   RETURN upper(t) || '!'; -- a ; in a body
 END;
 $$;
+CREATE FUNCTION public.orders_of(c bigint) RETURNS SETOF public.orders LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN QUERY SELECT * FROM public.orders WHERE customer_id = c;
+END
+$$;
+CREATE FUNCTION public.big_orders_of(c bigint) RETURNS SETOF public.big_orders LANGUAGE sql
+  AS 'SELECT * FROM public.big_orders WHERE customer_id = c';
 COMMENT ON VIEW public.big_orders IS 'orders of more than ten items';
 COMMENT ON COLUMN public.customers.email IS 'unique, it''s checked';
 COMMENT ON TABLE public.customers IS 'people who buy; "quoted"';
@@ -444,11 +459,12 @@ TEST_F(PgIntrospectTest, ReadsTypesSequencesViewsRoutinesAndTriggers) {
   }
   EXPECT_EQ(routines, (std::vector<std::string>{
                           "inventory.restock(IN p_sku text, IN amount integer) plpgsql procedure",
-                          "public.customer_count() sql", "public.double_it(x integer) sql",
+                          "public.big_orders_of(c bigint) sql", "public.customer_count() sql",
+                          "public.double_it(x integer) sql", "public.orders_of(c bigint) plpgsql",
                           "public.shout(t text) plpgsql", "public.touch_note() plpgsql"}));
-  EXPECT_TRUE(model.routines[2].definition.starts_with(
+  EXPECT_TRUE(model.routines[3].definition.starts_with(
       "CREATE OR REPLACE FUNCTION public.double_it(x integer)"))
-      << model.routines[2].definition;
+      << model.routines[3].definition;
 
   ASSERT_EQ(model.triggers.size(), 2u);
   EXPECT_EQ(model.triggers[0].name, (ObjectName{"public", "events_touch"}));

@@ -203,6 +203,38 @@ TEST(PgRender, PartitionsComeAfterTheTableTheyBelongTo) {
   EXPECT_LT(position(text, "TABLE public.aa_events"), position(text, "TABLE public.a_events"));
 }
 
+TEST(PgRender, RoutinesOfARowTypeWaitForItsTableOrView) {
+  SchemaModel model = shop();
+  Routine of_table;
+  of_table.name = {"public", "orders_of"};
+  of_table.language = "plpgsql";
+  of_table.definition =
+      "CREATE OR REPLACE FUNCTION public.orders_of(c bigint)\n RETURNS SETOF public.orders\n "
+      "LANGUAGE plpgsql\nAS $function$BEGIN RETURN QUERY SELECT * FROM public.orders_x; "
+      "END$function$";
+  Routine of_view;
+  of_view.name = {"public", "a_of_view"};
+  of_view.language = "sql";
+  of_view.definition =
+      "CREATE OR REPLACE FUNCTION public.a_of_view()\n RETURNS SETOF public.a_top\n LANGUAGE "
+      "sql\nAS $function$SELECT * FROM public.a_top$function$";
+  Routine of_neither;
+  of_neither.name = {"public", "b_plain"};
+  of_neither.language = "plpgsql";
+  of_neither.definition =
+      "CREATE OR REPLACE FUNCTION public.b_plain(x public.orders_id)\n RETURNS int\n LANGUAGE "
+      "plpgsql\nAS $function$BEGIN RETURN 1; -- public.orders\nEND$function$";
+  model.routines.push_back(of_table);
+  model.routines.push_back(of_view);
+  model.routines.push_back(of_neither);
+  const std::string text = postgres().render(model);
+  EXPECT_LT(position(text, "FUNCTION public.b_plain"), position(text, "CREATE TABLE"));
+  EXPECT_GT(position(text, "FUNCTION public.orders_of"), text.rfind("CREATE TABLE"));
+  EXPECT_LT(position(text, "FUNCTION public.orders_of"), position(text, "CREATE VIEW"));
+  EXPECT_GT(position(text, "FUNCTION public.a_of_view"),
+            position(text, "CREATE VIEW public.a_top"));
+}
+
 TEST(PgRender, QuotesNamesThatNeedIt) {
   SchemaModel model;
   model.engine = "postgres";
