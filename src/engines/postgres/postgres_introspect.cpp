@@ -25,8 +25,7 @@ namespace dbinit {
 
 namespace {
 
-// --- Names
-// ----------------------------------------------------------------------------------------
+// --- Names ---------------------------------------------------------------------------------------
 
 // The key words that quote_ident() quotes: every category but the unreserved one (PostgreSQL 15's
 // `SELECT word FROM pg_get_keywords() WHERE catcode <> 'U'`), in sorted order.
@@ -242,8 +241,26 @@ std::string trimmed_statement(std::string_view text) {
   return std::string(text);
 }
 
-// --- Ordering
-// ---------------------------------------------------------------------------------------
+bool is_identifier_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$' || c == '"' ||
+         static_cast<unsigned char>(c) >= 0x80;
+}
+
+/// True when `text` holds one of `names` as a whole name (not as part of a longer one).
+bool mentions_any(std::string_view text, const std::vector<std::string>& names) {
+  for (const std::string& name : names) {
+    for (std::size_t at = text.find(name); at != std::string_view::npos;
+         at = text.find(name, at + 1)) {
+      const std::size_t end = at + name.size();
+      const bool starts = at == 0 || (!is_identifier_char(text[at - 1]) && text[at - 1] != '.');
+      const bool ends = end == text.size() || (!is_identifier_char(text[end]) && text[end] != '.');
+      if (starts && ends) return true;
+    }
+  }
+  return false;
+}
+
+// --- Ordering ------------------------------------------------------------------------------------
 
 /// The indexes 0..`needs.size()` in an order that puts each after every index in its `needs`; among
 /// indexes that are ready at the same time, the smallest first. Whatever a cycle leaves is taken in
@@ -305,37 +322,39 @@ std::vector<const View*> views_in_dependency_order(const std::vector<View>& view
   return out;
 }
 
-/// The table whose partition `table` is, from its definition (`CREATE TABLE x PARTITION OF y`).
-std::string_view partition_parent_text(const Table& table) {
-  constexpr std::string_view k_marker = " PARTITION OF ";
+/// The part of a table's definition that names the tables it is made from: after `PARTITION OF`
+/// on its first line, or its last line when that is `INHERITS (...)`; empty for other tables.
+std::string_view parents_text(const Table& table) {
+  constexpr std::string_view k_partition_of = " PARTITION OF ";
   const std::string_view definition = table.definition;
-  const std::size_t first_line = definition.find('\n');
-  const std::size_t at = definition.substr(0, first_line).find(k_marker);
-  if (at == std::string_view::npos) return {};
-  return definition.substr(at + k_marker.size());
+  const std::string_view first_line = definition.substr(0, definition.find('\n'));
+  if (const std::size_t at = first_line.find(k_partition_of); at != std::string_view::npos) {
+    return first_line.substr(at + k_partition_of.size());
+  }
+  const std::size_t last_line = definition.rfind('\n');
+  if (last_line != std::string_view::npos &&
+      definition.substr(last_line + 1).starts_with("INHERITS (")) {
+    return definition.substr(last_line + 1);
+  }
+  return {};
 }
 
-/// `tables` sorted by name, partitions after the tables they belong to.
+/// `tables` sorted by name, partitions and inheriting tables after the tables they come from.
 std::vector<const Table*> tables_in_creation_order(const std::vector<Table>& tables) {
   std::vector<const Table*> by_name;
   for (const Table& table : tables) by_name.push_back(&table);
   std::stable_sort(by_name.begin(), by_name.end(), [](const Table* a, const Table* b) {
-    const bool a_partition = !partition_parent_text(*a).empty();
-    const bool b_partition = !partition_parent_text(*b).empty();
-    if (a_partition != b_partition) return b_partition;
+    const bool a_child = !parents_text(*a).empty();
+    const bool b_child = !parents_text(*b).empty();
+    if (a_child != b_child) return b_child;
     return a->name < b->name;
   });
   std::vector<std::set<std::size_t>> needs(by_name.size());
   for (std::size_t i = 0; i < by_name.size(); ++i) {
-    const std::string_view parent = partition_parent_text(*by_name[i]);
-    if (parent.empty()) continue;
+    const std::string_view parents = parents_text(*by_name[i]);
+    if (parents.empty()) continue;
     for (std::size_t j = 0; j < by_name.size(); ++j) {
-      const std::string name = qualified(by_name[j]->name);
-      if (j != i && parent.starts_with(name) &&
-          (parent.size() == name.size() ||
-           std::isspace(static_cast<unsigned char>(parent[name.size()])))) {
-        needs[i].insert(j);
-      }
+      if (j != i && mentions_any(parents, {qualified(by_name[j]->name)})) needs[i].insert(j);
     }
   }
   std::vector<const Table*> out;
@@ -343,8 +362,7 @@ std::vector<const Table*> tables_in_creation_order(const std::vector<Table>& tab
   return out;
 }
 
-// --- Rendering
-// --------------------------------------------------------------------------------------
+// --- Rendering -----------------------------------------------------------------------------------
 
 int type_rank(TypeKind kind) {
   switch (kind) {
@@ -435,25 +453,6 @@ std::string_view routine_header(std::string_view definition) {
     end = std::min(end, definition.find(body));
   }
   return definition.substr(0, end);
-}
-
-bool is_identifier_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$' || c == '"' ||
-         static_cast<unsigned char>(c) >= 0x80;
-}
-
-/// True when `text` holds one of `names` as a whole name (not as part of a longer one).
-bool mentions_any(std::string_view text, const std::vector<std::string>& names) {
-  for (const std::string& name : names) {
-    for (std::size_t at = text.find(name); at != std::string_view::npos;
-         at = text.find(name, at + 1)) {
-      const std::size_t end = at + name.size();
-      const bool starts = at == 0 || (!is_identifier_char(text[at - 1]) && text[at - 1] != '.');
-      const bool ends = end == text.size() || (!is_identifier_char(text[end]) && text[end] != '.');
-      if (starts && ends) return true;
-    }
-  }
-  return false;
 }
 
 std::string render_schema(const SchemaModel& model) {
@@ -589,8 +588,7 @@ std::string render_schema(const SchemaModel& model) {
   return out;
 }
 
-// --- Reading
-// ----------------------------------------------------------------------------------------
+// --- Reading -------------------------------------------------------------------------------------
 
 using Row = std::vector<std::optional<std::string>>;
 
@@ -762,7 +760,11 @@ void CatalogReader::read_relations(SchemaModel& model) const {
       "CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END, "
       "c.relpersistence::text, array_to_string(c.reloptions, ', '), "
       "CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid, true) END, "
-      "obj_description(c.oid, 'pg_class') "
+      "obj_description(c.oid, 'pg_class'), "
+      "(SELECT string_agg(quote_ident(pn.nspname) || '.' || quote_ident(p.relname), ', ' "
+      "ORDER BY i.inhseqno) FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent "
+      "JOIN pg_namespace pn ON pn.oid = p.relnamespace "
+      "WHERE i.inhrelid = c.oid AND NOT c.relispartition) "
       "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {} "
       "ORDER BY n.nspname, c.relname",
       relations));
@@ -794,7 +796,7 @@ void CatalogReader::read_relations(SchemaModel& model) const {
       "JOIN pg_namespace sn ON sn.oid = sc.relnamespace JOIN pg_sequence s ON s.seqrelid = sc.oid "
       "WHERE dep.classid = 'pg_class'::regclass AND dep.refclassid = 'pg_class'::regclass "
       "AND dep.refobjid = a.attrelid AND dep.refobjsubid = a.attnum AND dep.deptype = 'i' "
-      "LIMIT 1) END "
+      "LIMIT 1) END, a.attislocal "
       "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
       "JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid "
       "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
@@ -803,8 +805,9 @@ void CatalogReader::read_relations(SchemaModel& model) const {
       "WHERE a.attnum > 0 AND NOT a.attisdropped AND {} ORDER BY a.attrelid, a.attnum",
       relations));
 
-  // Constraints defined on the tables themselves: a partition's copies of its parent's come with
-  // the parent's.
+  // Constraints defined on the tables themselves: a partition's or child table's copies of its
+  // parent's come with the parent's. A check constraint that children inherit is added without
+  // ONLY, which the server refuses for it.
   const auto constraint_rows = rows(fmt::format(
       "SELECT k.conrelid::text, k.contype::text, k.conname, "
       "(SELECT array_agg(a.attname ORDER BY u.ord) FROM unnest(k.conkey) WITH ORDINALITY "
@@ -813,7 +816,9 @@ void CatalogReader::read_relations(SchemaModel& model) const {
       "(SELECT array_agg(a.attname ORDER BY u.ord) FROM unnest(k.confkey) WITH ORDINALITY "
       "u(num, ord) JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.num)::text, "
       "k.confupdtype::text, k.confdeltype::text, "
-      "'ALTER TABLE ' || CASE WHEN c.relkind = 'p' THEN '' ELSE 'ONLY ' END || "
+      "'ALTER TABLE ' || CASE WHEN c.relkind = 'p' OR (k.contype = 'c' AND NOT k.connoinherit "
+      "AND EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhparent = c.oid)) THEN '' "
+      "ELSE 'ONLY ' END || "
       "quote_ident(n.nspname) || '.' || quote_ident(c.relname) || ' ADD CONSTRAINT ' || "
       "quote_ident(k.conname) || ' ' || pg_get_constraintdef(k.oid), "
       "CASE k.contype WHEN 'c' THEN pg_get_expr(k.conbin, k.conrelid) "
@@ -880,7 +885,8 @@ void CatalogReader::read_relations(SchemaModel& model) const {
     }
     if (!column.nullable) text += " NOT NULL";
     columns[at(row, 0)].push_back(std::move(column));
-    column_texts[at(row, 0)].push_back(std::move(text));
+    // An inherited column comes with INHERITS, unless the table declares it as well.
+    if (at(row, 11) == "t") column_texts[at(row, 0)].push_back(std::move(text));
   }
 
   std::map<std::string, Table*> tables;
@@ -921,8 +927,9 @@ void CatalogReader::read_relations(SchemaModel& model) const {
         body += text;
       }
       if (!body.empty()) body += "\n";
-      table.definition =
-          fmt::format("CREATE {}TABLE {} ({}){}{}", unlogged, name, body, partition_by, options);
+      const std::string inherits = row[13] ? "\nINHERITS (" + *row[13] + ")" : "";
+      table.definition = fmt::format("CREATE {}TABLE {} ({}){}{}{}", unlogged, name, body, inherits,
+                                     partition_by, options);
     }
     model.tables.push_back(std::move(table));
     tables[oid] = &model.tables.back();

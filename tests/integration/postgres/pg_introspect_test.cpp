@@ -513,8 +513,8 @@ TEST_F(PgIntrospectTest, RenderLoadsWithPsqlAndThroughTheEngineAsPgDumpSeesIt) {
 // What the rich schema leaves out: an extension, quoted names, an exclusion constraint, a
 // primary key on a partitioned table with partitions of partitions and a default partition, a
 // deferrable foreign key to it, an unlogged table, storage parameters, a column collation, a
-// sequence of its own, UNIQUE NULLS NOT DISTINCT ... INCLUDE, a NOT VALID check, and a view
-// with options.
+// sequence of its own, UNIQUE NULLS NOT DISTINCT ... INCLUDE, a NOT VALID check, a view with
+// options, and inheritance from two tables whose names sort after the child's.
 constexpr std::string_view k_edge_schema = R"sql(
 CREATE EXTENSION IF NOT EXISTS citext;
 CREATE SCHEMA "Reporting";
@@ -562,6 +562,10 @@ CREATE TABLE public.tags (
 );
 ALTER TABLE public.tags ADD CONSTRAINT tags_note_check CHECK (note <> '') NOT VALID;
 CREATE VIEW "Reporting".secure WITH (security_barrier) AS SELECT id FROM public.bookings;
+CREATE TABLE public.zoo_animals (name text NOT NULL CHECK (name <> ''), legs integer DEFAULT 4);
+CREATE TABLE public.zoo_keepers (keeper text);
+CREATE TABLE public.dogs (breed text, legs integer DEFAULT 4)
+  INHERITS (public.zoo_animals, public.zoo_keepers);
 )sql";
 
 TEST(PgIntrospectEdgeTest, ReadsAndRebuildsWhatFewSchemasUse) {
@@ -594,6 +598,13 @@ TEST(PgIntrospectEdgeTest, ReadsAndRebuildsWhatFewSchemasUse) {
                                  "public.other_numbers CYCLE) NOT NULL"),
             std::string::npos)
       << table(model, "public", "tickets").definition;
+  const Table& dogs = table(model, "public", "dogs");
+  EXPECT_EQ(column_names(dogs.columns),
+            (std::vector<std::string>{"name", "legs", "keeper", "breed"}));
+  EXPECT_TRUE(dogs.checks.empty());
+  EXPECT_EQ(dogs.definition,
+            "CREATE TABLE public.dogs (\n    legs integer DEFAULT 4,\n    breed text\n)\n"
+            "INHERITS (public.zoo_animals, public.zoo_keepers)");
   ASSERT_EQ(model.sequences.size(), 1u);
   EXPECT_EQ(model.sequences[0].name, (ObjectName{"Reporting", "Ticket Numbers"}));
   EXPECT_EQ(model.sequences[0].owned_by, "");

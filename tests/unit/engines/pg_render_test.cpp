@@ -203,6 +203,23 @@ TEST(PgRender, PartitionsComeAfterTheTableTheyBelongTo) {
   EXPECT_LT(position(text, "TABLE public.aa_events"), position(text, "TABLE public.a_events"));
 }
 
+TEST(PgRender, InheritingTablesComeAfterTheirParents) {
+  SchemaModel model;
+  model.engine = "postgres";
+  Table parent = table("public", "zoo_animals", {column("name", "text")});
+  parent.definition = "CREATE TABLE public.zoo_animals (\n    name text\n)";
+  Table other = table("public", "zoo", {column("x", "text")});
+  other.definition = "CREATE TABLE public.zoo (\n    x text\n)";
+  Table child = table("public", "dogs", {column("name", "text"), column("breed", "text")});
+  child.definition =
+      "CREATE TABLE public.dogs (\n    breed text\n)\nINHERITS (public.zoo_animals) WITH "
+      "(fillfactor=70)";
+  model.tables = {child, parent, other};
+  const std::string text = postgres().render(model);
+  EXPECT_LT(position(text, "TABLE public.zoo ("), position(text, "TABLE public.zoo_animals"));
+  EXPECT_LT(position(text, "TABLE public.zoo_animals"), position(text, "TABLE public.dogs"));
+}
+
 TEST(PgRender, RoutinesOfARowTypeWaitForItsTableOrView) {
   SchemaModel model = shop();
   Routine of_table;
