@@ -255,7 +255,7 @@ TEST(PgRender, RoutinesOfARowTypeWaitForItsTableOrView) {
 TEST(PgRender, QuotesNamesThatNeedIt) {
   SchemaModel model;
   model.engine = "postgres";
-  model.namespaces = {"Sales Team", "user"};
+  model.namespaces = {"Sales Team", "user", "xmltable", "zoo", "all"};
   Table odd = table("Sales Team", "Order", {column("select", "text"), column("plain_1", "int")});
   odd.comment = "x";
   odd.columns[0].comment = "y";
@@ -263,6 +263,9 @@ TEST(PgRender, QuotesNamesThatNeedIt) {
   const std::string text = postgres().render(model);
   EXPECT_NE(text.find("CREATE SCHEMA \"Sales Team\";"), std::string::npos) << text;
   EXPECT_NE(text.find("CREATE SCHEMA \"user\";"), std::string::npos) << text;
+  EXPECT_NE(text.find("CREATE SCHEMA \"xmltable\";"), std::string::npos) << text;
+  EXPECT_NE(text.find("CREATE SCHEMA \"all\";"), std::string::npos) << text;
+  EXPECT_NE(text.find("CREATE SCHEMA zoo;"), std::string::npos) << text;
   EXPECT_NE(text.find("CREATE TABLE \"Sales Team\".\"Order\" (\n    \"select\" text,\n    "
                       "plain_1 int\n);"),
             std::string::npos)
