@@ -117,6 +117,7 @@ struct Sequence {
   /// `schema.table.column`, each part quoted where it needs to be).
   std::string owned_by;
   std::string definition;
+  std::optional<std::string> comment = {};
 };
 
 enum class TypeKind { enumeration, domain, composite, range };
@@ -127,6 +128,7 @@ struct UserType {
   std::vector<std::string> labels;  // enum labels in sort order
   std::string base_type;            // domain: the base type; range: the subtype
   std::string definition;
+  std::optional<std::string> comment = {};
 };
 
 enum class RoutineKind { function, procedure };
@@ -139,6 +141,7 @@ struct Routine {
   std::string arguments;
   std::string language;  // `plpgsql`, `sql`, `SQL` (MySQL)
   std::string definition;
+  std::optional<std::string> comment = {};
 };
 
 struct Trigger {

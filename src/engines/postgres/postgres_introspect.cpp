@@ -314,11 +314,12 @@ void append_comments(std::vector<std::string>& out, std::string_view kind, const
 }
 
 /// The part of a routine's definition before its body: name, arguments, result and options, as
-/// pg_get_functiondef() prints them (the body starts on a line of its own, `AS ...` or
-/// `BEGIN ATOMIC`).
+/// pg_get_functiondef() prints them (the body starts on a line of its own: `AS ...`,
+/// `BEGIN ATOMIC` or `RETURN ...`).
 std::string_view routine_header(std::string_view definition) {
   std::size_t end = definition.size();
-  for (std::string_view body : {std::string_view("\nAS "), std::string_view("\nBEGIN ATOMIC")}) {
+  for (std::string_view body : {std::string_view("\nAS "), std::string_view("\nBEGIN ATOMIC"),
+                                std::string_view("\nRETURN ")}) {
     end = std::min(end, definition.find(body));
   }
   return definition.substr(0, end);
@@ -439,6 +440,24 @@ std::string render_schema(const SchemaModel& model) {
     if (sequence->owned_by.empty()) continue;
     statements.push_back(fmt::format("ALTER SEQUENCE {} OWNED BY {}", qualified(sequence->name),
                                      sequence->owned_by));
+  }
+  for (const UserType* type : types) {
+    if (!type->comment) continue;
+    statements.push_back(fmt::format("COMMENT ON {} {} IS {}",
+                                     type->kind == TypeKind::domain ? "DOMAIN" : "TYPE",
+                                     qualified(type->name), quote_literal(*type->comment)));
+  }
+  for (const Sequence* sequence : sequences) {
+    if (!sequence->comment) continue;
+    statements.push_back(fmt::format("COMMENT ON SEQUENCE {} IS {}", qualified(sequence->name),
+                                     quote_literal(*sequence->comment)));
+  }
+  for (const Routine* routine : routines) {
+    if (!routine->comment) continue;
+    statements.push_back(fmt::format(
+        "COMMENT ON {} {}({}) IS {}",
+        routine->kind == RoutineKind::procedure ? "PROCEDURE" : "FUNCTION",
+        qualified(routine->name), routine->arguments, quote_literal(*routine->comment)));
   }
   for (const Table* table : tables_by_name) {
     append_comments(statements, "TABLE", table->name, table->comment, table->columns);
@@ -567,7 +586,7 @@ void CatalogReader::read_types(SchemaModel& model) const {
       "ELSE 'CREATE TYPE ' || {0} || ' AS (' || coalesce((SELECT string_agg("
       "quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod), ', ' "
       "ORDER BY a.attnum) FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 "
-      "AND NOT a.attisdropped), '') || ')' END "
+      "AND NOT a.attisdropped), '') || ')' END, obj_description(t.oid, 'pg_type') "
       "FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
       "WHERE (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND (SELECT c.relkind FROM "
       "pg_class c WHERE c.oid = t.typrelid) = 'c')) AND {1} AND {2} "
@@ -585,6 +604,7 @@ void CatalogReader::read_types(SchemaModel& model) const {
     type.labels = parse_text_array(at(row, 3));
     type.base_type = at(row, 4);
     type.definition = at(row, 5);
+    type.comment = row[6];
     model.types.push_back(std::move(type));
   }
 }
@@ -601,7 +621,8 @@ void CatalogReader::read_sequences(SchemaModel& model) const {
       "JOIN pg_namespace tn ON tn.oid = t.relnamespace "
       "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid "
       "WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid "
-      "AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a' LIMIT 1) "
+      "AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a' LIMIT 1), "
+      "obj_description(c.oid, 'pg_class') "
       "FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid "
       "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {1} AND {2} "
       "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass "
@@ -609,7 +630,7 @@ void CatalogReader::read_sequences(SchemaModel& model) const {
       "quote_ident(n.nspname) || '.' || quote_ident(c.relname)", k_pg_user_namespace,
       pg_not_extension_member("pg_class", "c.oid"));
   for (const Row& row : rows(sql)) {
-    model.sequences.push_back(Sequence{{at(row, 0), at(row, 1)}, at(row, 3), at(row, 2)});
+    model.sequences.push_back(Sequence{{at(row, 0), at(row, 1)}, at(row, 3), at(row, 2), row[4]});
   }
 }
 
@@ -888,7 +909,7 @@ void CatalogReader::read_routines(SchemaModel& model) const {
   // not those a type made for itself (a range type's constructors).
   const std::string sql = fmt::format(
       "SELECT n.nspname, p.proname, p.prokind::text, pg_get_function_identity_arguments(p.oid), "
-      "l.lanname, pg_get_functiondef(p.oid) FROM pg_proc p "
+      "l.lanname, pg_get_functiondef(p.oid), obj_description(p.oid, 'pg_proc') FROM pg_proc p "
       "JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang "
       "WHERE p.prokind IN ('f', 'p') AND {} AND {} AND NOT EXISTS (SELECT 1 FROM pg_depend d "
       "WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'i') "
@@ -901,6 +922,7 @@ void CatalogReader::read_routines(SchemaModel& model) const {
     routine.arguments = at(row, 3);
     routine.language = at(row, 4);
     routine.definition = trimmed_statement(at(row, 5));
+    routine.comment = row[6];
     model.routines.push_back(std::move(routine));
   }
   std::stable_sort(model.routines.begin(), model.routines.end(),

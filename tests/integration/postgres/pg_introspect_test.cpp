@@ -514,7 +514,8 @@ TEST_F(PgIntrospectTest, RenderLoadsWithPsqlAndThroughTheEngineAsPgDumpSeesIt) {
 // primary key on a partitioned table with partitions of partitions and a default partition, a
 // deferrable foreign key to it, an unlogged table, storage parameters, a column collation, a
 // sequence of its own, UNIQUE NULLS NOT DISTINCT ... INCLUDE, a NOT VALID check, a view with
-// options, and inheritance from two tables whose names sort after the child's.
+// options, inheritance from two tables whose names sort after the child's, and comments on a
+// sequence, types and routines.
 constexpr std::string_view k_edge_schema = R"sql(
 CREATE EXTENSION IF NOT EXISTS citext;
 CREATE SCHEMA "Reporting";
@@ -562,6 +563,16 @@ CREATE TABLE public.tags (
 );
 ALTER TABLE public.tags ADD CONSTRAINT tags_note_check CHECK (note <> '') NOT VALID;
 CREATE VIEW "Reporting".secure WITH (security_barrier) AS SELECT id FROM public.bookings;
+COMMENT ON SEQUENCE "Reporting"."Ticket Numbers" IS 'one per ticket';
+CREATE DOMAIN public.short_text AS text CHECK (length(VALUE) < 10);
+COMMENT ON DOMAIN public.short_text IS 'a short text';
+CREATE TYPE public.pair AS (a integer, b integer);
+COMMENT ON TYPE public.pair IS 'two numbers';
+CREATE FUNCTION public.add(p public.pair) RETURNS integer LANGUAGE sql IMMUTABLE
+  RETURN p.a + p.b;
+COMMENT ON FUNCTION public.add(public.pair) IS 'the sum';
+CREATE PROCEDURE public.noop(IN x integer) LANGUAGE sql AS '';
+COMMENT ON PROCEDURE public.noop(integer) IS 'does nothing';
 CREATE TABLE public.zoo_animals (name text NOT NULL CHECK (name <> ''), legs integer DEFAULT 4);
 CREATE TABLE public.zoo_keepers (keeper text);
 CREATE TABLE public.dogs (breed text, legs integer DEFAULT 4)
@@ -576,8 +587,12 @@ TEST(PgIntrospectEdgeTest, ReadsAndRebuildsWhatFewSchemasUse) {
   EXPECT_EQ(model.namespaces, (std::vector<std::string>{"Reporting"}));
   EXPECT_EQ(model.extensions,
             (std::vector<std::string>{"CREATE EXTENSION IF NOT EXISTS citext WITH SCHEMA public"}));
-  EXPECT_TRUE(model.types.empty());
-  for (const Routine& routine : model.routines) ADD_FAILURE() << routine.name.display();
+  ASSERT_EQ(model.types.size(), 2u);
+  EXPECT_EQ(model.types[0].comment, "two numbers");
+  EXPECT_EQ(model.types[1].comment, "a short text");
+  ASSERT_EQ(model.routines.size(), 2u);
+  EXPECT_EQ(model.routines[0].comment, "the sum");
+  EXPECT_EQ(model.routines[1].kind, RoutineKind::procedure);
   const Table& bookings = table(model, "public", "bookings");
   ASSERT_EQ(bookings.exclusions.size(), 1u);
   EXPECT_EQ(bookings.exclusions[0].expression, "EXCLUDE USING gist (during WITH &&)");
@@ -608,6 +623,7 @@ TEST(PgIntrospectEdgeTest, ReadsAndRebuildsWhatFewSchemasUse) {
   ASSERT_EQ(model.sequences.size(), 1u);
   EXPECT_EQ(model.sequences[0].name, (ObjectName{"Reporting", "Ticket Numbers"}));
   EXPECT_EQ(model.sequences[0].owned_by, "");
+  EXPECT_EQ(model.sequences[0].comment, "one per ticket");
 
   expect_render_rebuilds(*db);
 }
