@@ -218,12 +218,14 @@ std::vector<const Table*> tables_in_creation_order(const std::vector<Table>& tab
     if (a_child != b_child) return b_child;
     return a->name < b->name;
   });
+  std::vector<std::vector<std::string>> names;
+  for (const Table* table : by_name) names.push_back({qualified(table->name)});
   std::vector<std::set<std::size_t>> needs(by_name.size());
   for (std::size_t i = 0; i < by_name.size(); ++i) {
     const std::string_view parents = parents_text(*by_name[i]);
     if (parents.empty()) continue;
     for (std::size_t j = 0; j < by_name.size(); ++j) {
-      if (j != i && mentions_any(parents, {qualified(by_name[j]->name)})) needs[i].insert(j);
+      if (j != i && mentions_any(parents, names[j])) needs[i].insert(j);
     }
   }
   std::vector<const Table*> out;
