@@ -367,10 +367,21 @@ std::string render_schema(const SchemaModel& model) {
   std::vector<std::string> view_names;
   for (const View& view : model.views) view_names.push_back(qualified(view.name));
   enum class Phase { before_tables, after_tables, after_views };
+  // An SQL routine that a table's default or generated column calls comes before the tables
+  // all the same (its body can then read no table, which it could not anyway).
+  std::string table_definitions;
+  for (const Table& table : model.tables) {
+    table_definitions += table.definition.empty() ? table_from_columns(table) : table.definition;
+    table_definitions += '\n';
+  }
+  auto called_by_tables = [&](const Routine* routine) {
+    return mentions_any(table_definitions, {qualified(routine->name) + "("});
+  };
   auto phase = [&](const Routine* routine) {
     const std::string_view header = routine_header(routine->definition);
     if (mentions_any(header, view_names)) return Phase::after_views;
-    if (equals_ignoring_case(routine->language, "sql") || mentions_any(header, table_names)) {
+    if (mentions_any(header, table_names)) return Phase::after_tables;
+    if (equals_ignoring_case(routine->language, "sql") && !called_by_tables(routine)) {
       return Phase::after_tables;
     }
     return Phase::before_tables;

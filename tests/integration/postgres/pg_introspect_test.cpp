@@ -515,7 +515,7 @@ TEST_F(PgIntrospectTest, RenderLoadsWithPsqlAndThroughTheEngineAsPgDumpSeesIt) {
 // deferrable foreign key to it, an unlogged table, storage parameters, a column collation, a
 // sequence of its own, UNIQUE NULLS NOT DISTINCT ... INCLUDE, a NOT VALID check, a view with
 // options, inheritance from two tables whose names sort after the child's, and comments on a
-// sequence, types and routines.
+// sequence, types and routines, and a default that calls an SQL function.
 constexpr std::string_view k_edge_schema = R"sql(
 CREATE EXTENSION IF NOT EXISTS citext;
 CREATE SCHEMA "Reporting";
@@ -573,6 +573,9 @@ CREATE FUNCTION public.add(p public.pair) RETURNS integer LANGUAGE sql IMMUTABLE
 COMMENT ON FUNCTION public.add(public.pair) IS 'the sum';
 CREATE PROCEDURE public.noop(IN x integer) LANGUAGE sql AS '';
 COMMENT ON PROCEDURE public.noop(integer) IS 'does nothing';
+CREATE FUNCTION public.next_code() RETURNS text LANGUAGE sql VOLATILE
+  AS $$SELECT md5(random()::text)$$;
+CREATE TABLE public.codes (code text DEFAULT public.next_code() PRIMARY KEY);
 CREATE TABLE public.zoo_animals (name text NOT NULL CHECK (name <> ''), legs integer DEFAULT 4);
 CREATE TABLE public.zoo_keepers (keeper text);
 CREATE TABLE public.dogs (breed text, legs integer DEFAULT 4)
@@ -590,9 +593,9 @@ TEST(PgIntrospectEdgeTest, ReadsAndRebuildsWhatFewSchemasUse) {
   ASSERT_EQ(model.types.size(), 2u);
   EXPECT_EQ(model.types[0].comment, "two numbers");
   EXPECT_EQ(model.types[1].comment, "a short text");
-  ASSERT_EQ(model.routines.size(), 2u);
+  ASSERT_EQ(model.routines.size(), 3u);
   EXPECT_EQ(model.routines[0].comment, "the sum");
-  EXPECT_EQ(model.routines[1].kind, RoutineKind::procedure);
+  EXPECT_EQ(model.routines[2].kind, RoutineKind::procedure);
   const Table& bookings = table(model, "public", "bookings");
   ASSERT_EQ(bookings.exclusions.size(), 1u);
   EXPECT_EQ(bookings.exclusions[0].expression, "EXCLUDE USING gist (during WITH &&)");

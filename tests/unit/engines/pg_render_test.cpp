@@ -241,11 +241,21 @@ TEST(PgRender, RoutinesOfARowTypeWaitForItsTableOrView) {
   of_neither.definition =
       "CREATE OR REPLACE FUNCTION public.b_plain(x public.orders_id)\n RETURNS int\n LANGUAGE "
       "plpgsql\nAS $function$BEGIN RETURN 1; -- public.orders\nEND$function$";
+  Routine default_code;
+  default_code.name = {"public", "next_code"};
+  default_code.language = "sql";
+  default_code.definition =
+      "CREATE OR REPLACE FUNCTION public.next_code()\n RETURNS text\n LANGUAGE sql\nAS "
+      "$function$SELECT 'x'$function$";
+  model.tables[0].columns[1].default_value = "public.next_code()";
+  model.routines.push_back(default_code);
   model.routines.push_back(of_table);
   model.routines.push_back(of_view);
   model.routines.push_back(of_neither);
   const std::string text = postgres().render(model);
   EXPECT_LT(position(text, "FUNCTION public.b_plain"), position(text, "CREATE TABLE"));
+  EXPECT_LT(position(text, "FUNCTION public.next_code"), position(text, "CREATE TABLE"));
+  EXPECT_GT(position(text, "FUNCTION public.order_count"), text.rfind("CREATE TABLE"));
   EXPECT_GT(position(text, "FUNCTION public.orders_of"), text.rfind("CREATE TABLE"));
   EXPECT_LT(position(text, "FUNCTION public.orders_of"), position(text, "CREATE VIEW"));
   EXPECT_GT(position(text, "FUNCTION public.a_of_view"),
