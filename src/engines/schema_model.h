@@ -47,6 +47,9 @@ struct Column {
 struct KeyConstraint {
   std::string name;
   std::vector<std::string> columns;  // in key order
+  /// PostgreSQL: the statement that adds the constraint (ALTER TABLE ... ADD CONSTRAINT ...), as
+  /// the server prints it (INCLUDE, DEFERRABLE, NULLS NOT DISTINCT kept); empty elsewhere.
+  std::string definition = {};
 };
 
 struct ForeignKey {
@@ -64,6 +67,9 @@ struct ForeignKey {
 struct CheckConstraint {
   std::string name;
   std::string expression;
+  /// PostgreSQL: the statement that adds the constraint (ALTER TABLE ... ADD CONSTRAINT ...);
+  /// empty elsewhere.
+  std::string definition = {};
 };
 
 /// An index that no constraint owns (primary and unique constraints have their own).
@@ -83,6 +89,9 @@ struct Table {
   std::vector<KeyConstraint> unique_keys;  // by name, then columns
   std::vector<ForeignKey> foreign_keys;    // by name, then columns
   std::vector<CheckConstraint> checks;
+  /// PostgreSQL EXCLUDE constraints: `expression` is the constraint as the server prints it
+  /// (`EXCLUDE USING gist (...)`). By name.
+  std::vector<CheckConstraint> exclusions;
   std::vector<Index> indexes;  // by name
   std::optional<std::string> comment;
   /// CREATE TABLE ... as the engine prints it. PostgreSQL: columns only (constraints, indexes
@@ -98,14 +107,17 @@ struct View {
   /// Tables and views the view reads from, sorted.
   std::vector<ObjectName> depends_on;
   std::optional<std::string> comment;
-  std::string definition;  // CREATE [MATERIALIZED] VIEW ... AS ...
+  std::string definition;      // CREATE [MATERIALIZED] VIEW ... AS ...
+  std::vector<Index> indexes;  // a materialized view's indexes, by name
 };
 
 struct Sequence {
   ObjectName name;
-  /// `table.column` of a serial column that owns the sequence, else empty.
+  /// `table.column` of a serial column that owns the sequence, else empty (PostgreSQL:
+  /// `schema.table.column`, each part quoted where it needs to be).
   std::string owned_by;
   std::string definition;
+  std::optional<std::string> comment = {};
 };
 
 enum class TypeKind { enumeration, domain, composite, range };
@@ -116,6 +128,7 @@ struct UserType {
   std::vector<std::string> labels;  // enum labels in sort order
   std::string base_type;            // domain: the base type; range: the subtype
   std::string definition;
+  std::optional<std::string> comment = {};
 };
 
 enum class RoutineKind { function, procedure };
@@ -128,6 +141,7 @@ struct Routine {
   std::string arguments;
   std::string language;  // `plpgsql`, `sql`, `SQL` (MySQL)
   std::string definition;
+  std::optional<std::string> comment = {};
 };
 
 struct Trigger {

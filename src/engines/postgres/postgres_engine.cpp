@@ -30,24 +30,6 @@ namespace {
 // https://www.postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS
 constexpr std::string_view k_lock_key = "hashtextextended('dbinit:' || current_database(), 0)";
 
-// {} is the ledger's schema-qualified table name (PostgresEngine::m_ledger).
-constexpr std::string_view k_create_ledger = R"(CREATE TABLE IF NOT EXISTS {} (
-  version text PRIMARY KEY,
-  name text NOT NULL,
-  checksum text NOT NULL,
-  state text NOT NULL,
-  applied_at text NOT NULL,
-  duration_ms bigint NOT NULL DEFAULT 0,
-  applied_by text NOT NULL DEFAULT '',
-  down_sql text,
-  error text
-))";
-
-constexpr std::string_view k_create_meta = R"(CREATE TABLE IF NOT EXISTS {} (
-  key text PRIMARY KEY,
-  value text NOT NULL
-))";
-
 // A restore sends the statements between COPY blocks in batches of about this size: one round
 // trip per batch, and a query string of bounded size however large the dump.
 constexpr std::size_t k_restore_batch_bytes = 1 << 20;
@@ -225,7 +207,12 @@ class PostgresEngine final : public Engine {
   void set_foreign_keys(bool) override {}
   void check_foreign_keys() override {}
 
-  std::string schema() override { return pg_schema(conn(), m_where); }
+  std::string schema() override {
+    return k_postgres_schema_support.render(k_postgres_schema_support.read(*this));
+  }
+
+  const PgConnection& connection() const { return conn(); }
+  const std::string& where() const { return m_where; }
 
  private:
   const PgConnection& conn() const;
@@ -576,9 +563,9 @@ std::optional<std::vector<LedgerEntry>> PostgresEngine::read_ledger() {
 }
 
 void PostgresEngine::ensure_ledger() {
-  conn().exec(fmt::format(k_create_ledger, m_ledger),
+  conn().exec(fmt::format(k_pg_create_ledger, m_ledger),
               fmt::format("creating the ledger table {} failed", m_ledger), m_where);
-  conn().exec(fmt::format(k_create_meta, m_meta),
+  conn().exec(fmt::format(k_pg_create_meta, m_meta),
               fmt::format("creating the table {} failed", m_meta), m_where);
 }
 
@@ -1137,6 +1124,27 @@ void PostgresEngine::reset_session() {
 
 std::unique_ptr<Engine> make_postgres_engine(const DatabaseUrl& url) {
   return std::make_unique<PostgresEngine>(url);
+}
+
+namespace {
+
+PostgresEngine& as_postgres(Engine& engine) {
+  auto* postgres = dynamic_cast<PostgresEngine*>(&engine);
+  if (postgres == nullptr) {
+    throw Error(ErrorKind::failure,
+                fmt::format("the {} engine has no PostgreSQL connection", engine.name()));
+  }
+  return *postgres;
+}
+
+}  // namespace
+
+const PgConnection& postgres_connection(Engine& engine) {
+  return as_postgres(engine).connection();
+}
+
+const std::string& postgres_where(Engine& engine) {
+  return as_postgres(engine).where();
 }
 
 }  // namespace dbinit

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "engines/engine.h"
 
@@ -12,5 +13,13 @@ std::unique_ptr<Engine> make_postgres_engine(const DatabaseUrl& url);
 
 /// Schema files and diagrams on postgres (postgres_introspect.cpp).
 extern const SchemaSupport k_postgres_schema_support;
+
+class PgConnection;
+
+/// The open connection of `engine`, which make_postgres_engine() built, for the schema support's
+/// catalog queries. Throws Error{failure} when `engine` is another engine or is not open.
+const PgConnection& postgres_connection(Engine& engine);
+/// The redacted URL of `engine` (a postgres engine), for the `where` of errors.
+const std::string& postgres_where(Engine& engine);
 
 }  // namespace dbinit
