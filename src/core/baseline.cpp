@@ -77,7 +77,7 @@ void check_adoptable(const Project& project, Engine& engine) {
 BaselineDetection detect(const Project& project, const MigrationSet& files, Engine& live,
                          Reporter& reporter) {
   BaselineDetection detection;
-  const std::string live_schema = live.schema();
+  const std::string live_schema = schema_text(live);
   // A file engine's scratch database is a file in a temporary folder; a server engine's is a
   // database on the same server.
   const EngineInfo* engine = find_engine(project.url.engine);
@@ -99,7 +99,7 @@ BaselineDetection detect(const Project& project, const MigrationSet& files, Engi
       error.hint = "fix the migration, or give the version with `dbinit baseline --version V`";
       throw;
     }
-    const std::string schema = scratch.engine().schema();
+    const std::string schema = schema_text(scratch.engine());
     if (schema == live_schema) {
       detection.match = migration.version;
       detection.matches.push_back(migration.version);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <ctime>
 #include <thread>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -391,11 +392,25 @@ void UpRun::clean_database() {
     throw;
   }
   m_reset_engine = std::move(engine);
+  Engine* target = m_reset_engine.get();
+  std::unique_ptr<Engine> recreated;
   if (opened == OpenResult::missing) {
-    m_reporter.note(fmt::format("database {} does not exist; nothing to drop", guard.target));
-    return;
+    // Another reset may have dropped the database just before this one looked, and created it
+    // again while this one waited for the lock: look again, now that no reset can run.
+    std::tie(recreated, opened) = connect(m_project, false, m_options.connect, m_reporter);
+    if (opened == OpenResult::missing) {
+      m_reporter.note(fmt::format("database {} does not exist; nothing to drop", guard.target));
+      return;
+    }
+    // The user has confirmed already; what the new database records may still refuse it.
+    guard.recorded = recreated->meta(k_meta_environment);
+    guard.confirmed = true;
+    guard.can_prompt = false;
+    decision = evaluate_guard(guard);
+    if (decision.verdict != GuardVerdict::allowed) throw guard_refusal(guard, decision);
+    target = recreated.get();
   }
-  m_reset_engine->drop_database();
+  target->drop_database();
   m_result.dropped = true;
   m_reporter.note(fmt::format("dropped database {}", guard.target));
 }

@@ -1,8 +1,8 @@
 #pragma once
 
-// A short line diff of two schema texts (Engine::schema()), for messages that must say WHAT
-// differs: `verify` (a down that does not restore the schema) and `baseline --detect` (the closest
-// version). Pure text, no database.
+// A short line diff of two schema texts (schema_text(), engines/engine.h), for messages that must
+// say WHAT differs: `verify` (a down that does not restore the schema) and `baseline --detect` (the
+// closest version). Pure text, no database.
 
 #include <cstddef>
 #include <string>

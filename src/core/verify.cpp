@@ -93,7 +93,7 @@ void TargetCheck::round_trip_rolled_back(const Migration& migration, const Scrip
       ran = false;
     }
     if (ran) {
-      compare(migration, VerifyProblemKind::schema_differs, before, m_engine.schema(),
+      compare(migration, VerifyProblemKind::schema_differs, before, schema_text(m_engine),
               k_down_differs);
       try {
         m_engine.execute(up);
@@ -104,7 +104,7 @@ void TargetCheck::round_trip_rolled_back(const Migration& migration, const Scrip
       }
     }
     if (ran) {
-      compare(migration, VerifyProblemKind::reapply_differs, after_up, m_engine.schema(),
+      compare(migration, VerifyProblemKind::reapply_differs, after_up, schema_text(m_engine),
               k_reapply_differs);
     }
   } catch (...) {
@@ -129,7 +129,8 @@ bool TargetCheck::round_trip(const Migration& migration, const Script& down, con
         migration.name);
     return false;
   }
-  compare(migration, VerifyProblemKind::schema_differs, before, m_engine.schema(), k_down_differs);
+  compare(migration, VerifyProblemKind::schema_differs, before, schema_text(m_engine),
+          k_down_differs);
   try {
     run_on_scratch(m_engine, up, migration.directives);
   } catch (const Error& error) {
@@ -141,14 +142,14 @@ bool TargetCheck::round_trip(const Migration& migration, const Script& down, con
         migration.name);
     return false;
   }
-  compare(migration, VerifyProblemKind::reapply_differs, after_up, m_engine.schema(),
+  compare(migration, VerifyProblemKind::reapply_differs, after_up, schema_text(m_engine),
           k_reapply_differs);
   return true;
 }
 
 bool TargetCheck::check(const Migration& migration) {
   const Script up{migration.up_sql, migration.display, migration.up_line};
-  const std::string before = m_engine.schema();
+  const std::string before = schema_text(m_engine);
   try {
     run_on_scratch(m_engine, up, migration.directives);
   } catch (const Error& error) {
@@ -158,7 +159,7 @@ bool TargetCheck::check(const Migration& migration) {
                     migration.name);
     return false;
   }
-  const std::string after_up = m_engine.schema();
+  const std::string after_up = schema_text(m_engine);
   if (!migration.down_sql) {
     problem(migration, VerifyProblemKind::missing_down, "no down section");
     ++m_target.checked;

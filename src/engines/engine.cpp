@@ -81,6 +81,11 @@ SchemaModel read_for_rendering(const SchemaSupport& support, Engine& engine) {
   return support.read_definitions ? support.read_definitions(engine) : support.read(engine);
 }
 
+std::string schema_text(Engine& engine) {
+  const SchemaSupport& support = schema_support(engine);
+  return support.render(read_for_rendering(support, engine));
+}
+
 std::unique_ptr<Engine> make_engine(const DatabaseUrl& url) {
   for (const EngineInfo& info : k_engines) {
     if (info.name == url.engine) return info.make(url);

@@ -184,11 +184,6 @@ class Engine {
   /// migration that ran with foreign keys off). Engines that always enforce foreign keys do
   /// nothing.
   virtual void check_foreign_keys() = 0;
-
-  // --- Schema -----------------------------------------------------------------------------------
-
-  /// The current schema as engine-native DDL in a stable order, without dbinit's own tables.
-  virtual std::string schema() = 0;
 };
 
 // --- Schema support, beside the contract
@@ -223,6 +218,10 @@ struct SchemaSupport {
 
 /// The model render() needs of `engine`: read_definitions() where the engine has it, else read().
 SchemaModel read_for_rendering(const SchemaSupport& support, Engine& engine);
+
+/// The current schema of an open engine as its SchemaSupport renders it: engine-native DDL in a
+/// stable order, without dbinit's own tables. What verify and baseline --detect compare.
+std::string schema_text(Engine& engine);
 
 // --- The registry -------------------------------------------------------------------------------
 

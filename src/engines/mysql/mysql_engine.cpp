@@ -541,12 +541,6 @@ class MysqlEngine final : public Engine {
   // no statement that would; InnoDB checks every row written while checks are on.
   void check_foreign_keys() override {}
 
-  // --- Schema -----------------------------------------------------------------------------------
-
-  std::string schema() override {
-    return k_mysql_schema_support.render(k_mysql_schema_support.read(*this));
-  }
-
   // --- For mysql_query() and mysql_where() ------------------------------------------------------
 
   std::vector<Row> run_query(std::string_view sql) { return query(sql); }

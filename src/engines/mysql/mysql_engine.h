@@ -27,12 +27,12 @@
 // database was called: CREATE DATABASE and DROP DATABASE statements are skipped, the first USE is
 // skipped and a USE of a second database is refused (dbinit restores one database). A statement
 // larger than the server's max_allowed_packet is refused with advice to raise it; the client side
-// accepts up to 1 GB. schema() is k_mysql_schema_support's render of its read
-// (mysql_introspect.cpp): SHOW CREATE output for sequences, tables, routines, views (after the
-// views they read) and triggers (by table, in the order they fire), without DEFINER clauses,
-// default view clauses and AUTO_INCREMENT counters; events are not included. check_foreign_keys()
-// does nothing: MySQL does not re-check existing rows when foreign_key_checks is turned back on,
-// and has no statement that would.
+// accepts up to 1 GB. The schema (schema_text(), `dbinit schema`) is
+// k_mysql_schema_support's render of its read (mysql_introspect.cpp): SHOW CREATE output for
+// sequences, tables, routines, views (after the views they read) and triggers (by table, in the
+// order they fire), without DEFINER clauses, default view clauses and AUTO_INCREMENT counters;
+// events are not included. check_foreign_keys() does nothing: MySQL does not re-check existing rows
+// when foreign_key_checks is turned back on, and has no statement that would.
 
 #include <memory>
 #include <optional>

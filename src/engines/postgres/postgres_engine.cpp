@@ -207,10 +207,6 @@ class PostgresEngine final : public Engine {
   void set_foreign_keys(bool) override {}
   void check_foreign_keys() override {}
 
-  std::string schema() override {
-    return k_postgres_schema_support.render(k_postgres_schema_support.read(*this));
-  }
-
   const PgConnection& connection() const { return conn(); }
   const std::string& where() const { return m_where; }
 

@@ -1,6 +1,6 @@
 // The schema support of the postgres engine: reading a SchemaModel from the system catalogs in a
 // handful of queries, and rendering a model as one DDL script in an order that loads into an
-// empty database. Both Engine::schema() (verify, baseline --detect) and `dbinit schema` go through
+// empty database. Both schema_text() (verify, baseline --detect) and `dbinit schema` go through
 // here, so there is one text for a schema.
 // https://www.postgresql.org/docs/current/catalogs.html
 

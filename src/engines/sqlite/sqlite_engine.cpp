@@ -196,7 +196,6 @@ class SqliteEngine final : public Engine {
   void set_foreign_keys(bool on) override;
   void check_foreign_keys() override;
 
-  std::string schema() override;
   sqlite3* handle() {
     require_open();
     return m_db;
@@ -942,13 +941,6 @@ void SqliteEngine::check_foreign_keys() {
   error.code = "SQLITE_CONSTRAINT_FOREIGNKEY";
   error.hint = "fix the rows or the migration; PRAGMA foreign_key_check lists every violation";
   throw error;
-}
-
-// --- Schema -----------------------------------------------------------------------------------
-
-std::string SqliteEngine::schema() {
-  require_open();
-  return k_sqlite_schema_support.render(read_for_rendering(k_sqlite_schema_support, *this));
 }
 
 }  // namespace

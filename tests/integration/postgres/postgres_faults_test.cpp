@@ -7,6 +7,8 @@
 #include <chrono>
 #include <thread>
 
+#include <libpq-fe.h>
+
 #include "engines/url.h"
 #include "integration/cli_fixture.h"
 #include "support/private_server.h"
@@ -140,6 +142,58 @@ TEST_F(PostgresFaultTest, TwoResetsAtOnceBothFinish) {
   EXPECT_EQ(b.exit_code, 0) << b.err;
   EXPECT_THAT(a.err + b.err, Not(HasSubstr("57P01")));
   EXPECT_THAT(b.err, HasSubstr("dropped database"));
+  EXPECT_EQ(ledger(), (Ledger{{"1", "applied"}}));
+}
+
+// A reset that found no database (another reset had just dropped it) and then waited for the
+// reset lock must look again once it holds the lock: the other reset has created the database
+// again meanwhile, and this reset was asked to drop it.
+TEST_F(PostgresFaultTest, AResetThatWaitedDropsTheDatabaseAnotherResetCreatedMeanwhile) {
+  migration("0001-a.sql", "CREATE TABLE a (id integer);\n");
+  up_ok();
+  const DatabaseUrl url = parse_database_url(db().url());
+  // The test holds the reset lock on the maintenance database, as a reset in progress does.
+  std::string conninfo = db().url();
+  const std::size_t path = conninfo.find("/" + url.database);
+  ASSERT_NE(path, std::string::npos) << conninfo;
+  conninfo.replace(path + 1, url.database.size(), "postgres");
+  PGconn* holder = PQconnectdb(conninfo.c_str());
+  ASSERT_EQ(PQstatus(holder), CONNECTION_OK) << PQerrorMessage(holder);
+  auto exec = [&](const std::string& sql) {
+    PGresult* result = PQexec(holder, sql.c_str());
+    const ExecStatusType status = PQresultStatus(result);
+    EXPECT_TRUE(status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK)
+        << sql << ": " << PQerrorMessage(holder);
+    PQclear(result);
+  };
+  exec("SELECT pg_advisory_lock(hashtextextended('dbinit-reset:" + url.database + "', 0))");
+  exec("DROP DATABASE \"" + url.database + "\" WITH (FORCE)");
+
+  RunOptions options;
+  options.cwd = project().path();
+  options.env["DBINIT_URL"] = db().url();
+  options.env["DBINIT_ENV"] = "development";
+  Child reset({DBINIT_BINARY, "reset", "--yes"}, options);
+  // Wait until it waits for the lock (it found no database before that).
+  const auto start = std::chrono::steady_clock::now();
+  while (seconds_since(start) < 30) {
+    PGresult* waiting = PQexec(holder,
+                               "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                               "AND NOT granted");
+    const std::string count = PQgetvalue(waiting, 0, 0);
+    PQclear(waiting);
+    if (count != "0") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  // The other reset creates the database again, with a row the reset must drop.
+  up_ok();
+  db().query("INSERT INTO a VALUES (42)");
+  exec("SELECT pg_advisory_unlock_all()");
+  RunResult result = reset.wait();
+  PQfinish(holder);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("dropped database"));
+  EXPECT_EQ(count("a"), "0");
   EXPECT_EQ(ledger(), (Ledger{{"1", "applied"}}));
 }
 

@@ -493,7 +493,7 @@ TEST_F(SqliteEngineTest, SchemaIsStableAndLeavesOutTheLedger) {
        "CREATE VIEW a_view AS SELECT id FROM b;\n"
        "CREATE TABLE a (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE);",
        "s.sql", 1});
-  EXPECT_EQ(engine->schema(),
+  EXPECT_EQ(schema_text(*engine),
             "CREATE TABLE a (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE);\n\n"
             "CREATE TABLE b (id INTEGER PRIMARY KEY);\n\n"
             "CREATE VIEW a_view AS SELECT id FROM b;\n\n"
