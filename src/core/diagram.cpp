@@ -313,6 +313,8 @@ std::string dot_string(std::string_view text) {
   return out;
 }
 
+constexpr std::string_view k_room = "&#160;&#160;";
+
 constexpr std::string_view k_dot_header =
     "digraph schema {\n"
     "  graph [rankdir=LR, nodesep=0.3, ranksep=1.0, pad=0.3, outputorder=edgesfirst,\n"
@@ -352,10 +354,12 @@ void dot_node(std::string& out, const std::string& id, const std::string& title,
     // Graphviz refuses an empty <font> element: the cells stay empty instead.
     if (!type.empty()) type = "<font color=\"#555555\">" + type + "</font>";
     if (!keys.empty()) keys = "<font color=\"#9a5b00\">" + keys + "</font>";
+    // Graphviz sizes cells with Helvetica's metrics; a viewer without Helvetica or Arial draws
+    // wider text (DejaVu Sans), so names and types get two spaces of room.
     out += fmt::format(
-        "    <tr><td port=\"i{0}\" align=\"left\">{1}</td><td align=\"left\">{2}</td>"
+        "    <tr><td port=\"i{0}\" align=\"left\">{1}{4}</td><td align=\"left\">{2}{4}</td>"
         "<td port=\"o{0}\" align=\"right\">{3}</td></tr>\n",
-        i, name, type, keys);
+        i, name, type, keys, k_room);
   }
   if (columns.empty()) out += "    <tr><td colspan=\"3\"> </td></tr>\n";
   out += "  </table>>];\n";
@@ -555,7 +559,7 @@ std::string render_dot(const SchemaModel& model) {
   }
   for (const View* view : views) {
     dot_node(out, view_ids[view->name],
-             fmt::format("<i>{}</i> <b>{}</b>", view_kind(*view), html(view->name.display())),
+             fmt::format("<i>{}</i>&#160;<b>{}</b>", view_kind(*view), html(view->name.display())),
              view->columns, nullptr);
   }
   for (const Table* table : tables) {
