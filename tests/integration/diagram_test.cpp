@@ -200,6 +200,20 @@ TEST_F(DiagramTest, UnknownFormatIsAUsageError) {
   EXPECT_THAT(result.err, HasSubstr("unknown diagram format 'png'"));
 }
 
+// SVG needs neither the `dot` program nor Graphviz's plugin configuration (config6a): GVBINDIR
+// points libgvc at an empty folder instead of its own, and PATH holds no `dot`.
+TEST_F(DiagramTest, SvgWithoutGraphvizPluginConfiguration) {
+  shop();
+  up_ok();
+  fs::create_directories(project().path() / "no-plugins");
+  const RunResult result =
+      dbinit({"diagram", "--format", "svg"},
+             {{"GVBINDIR", (project().path() / "no-plugins").string()}, {"PATH", "/nonexistent"}});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, HasSubstr(">customers</text>"));
+  EXPECT_THAT(result.out, HasSubstr(">shipments</text>"));
+}
+
 // Graphviz is loaded only for SVG: the binary does not link it.
 TEST_F(DiagramTest, DbinitDoesNotLinkGraphviz) {
   const RunResult result = run_program({"readelf", "-d", DBINIT_BINARY});
