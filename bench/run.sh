@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
 # Benchmarks dbinit against dbmate and against the engine's own shell (the floor), side by side:
 #   bash bench/run.sh [--engine sqlite|postgres|mysql|all] [--dbinit PATH] [--runs N] [--rounds N]
-#                     [--count N]
+#                     [--count N] [--scenarios LIST]
 #     --engine  engine(s) to measure (default sqlite)
 #     --dbinit  the binary to measure (default build/dbinit)
 #     --runs    timing runs per command and scenario (default: 50 for the no-op; for a fresh
 #               apply 15 on SQLite, 10 on PostgreSQL, 5 on MySQL)
 #     --rounds  rounds the runs are split into, alternating the commands (default 3; 1 without jq)
 #     --count   migrations in the generated history (default 1000)
-# For every engine, two scenarios, each one hyperfine comparison of three commands:
+#     --scenarios  comma-separated: noop, fresh, schema (default: all three)
+# For every engine, these scenarios, each one hyperfine comparison:
 #   noop   `up` on a database that already holds every migration: dbinit up, dbmate migrate, and a
 #          minimal query through the engine's shell (the cost of starting a client and connecting);
 #   fresh  the whole history on an empty database (made before each timed run): dbinit up,
 #          dbmate up, and the concatenated up sections run by the engine's shell (sqlite3 in one
-#          transaction, psql -1, mariadb).
+#          transaction, psql -1, mariadb);
+#   schema the schema file (db/schema.sql) of the up-to-date database: `schema-load` builds an
+#          empty database from it (dbinit up) against replaying the history (dbinit up
+#          --no-schema-file) and the engine's shell loading the same file; `schema-dump` writes it
+#          (dbinit schema --output -) against the engine's own schema dump (sqlite3 .schema,
+#          pg_dump --schema-only, mariadb-dump --no-data --routines --triggers).
 # PostgreSQL and MariaDB run as throw-away servers on loopback TCP with password authentication
 # (tests/support/testserver). Results: bench/results/<engine>-<scenario>.{json,csv}, a summary on
 # stdout and in bench/results/summary.md. Scratch files live in bench/work/.
@@ -32,6 +38,7 @@ dbinit=build/dbinit
 runs=""
 rounds=3
 count=1000
+scenarios=noop,fresh,schema
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --engine) engines=${2:?--engine needs a value}; shift 2 ;;
@@ -44,6 +51,8 @@ while [[ $# -gt 0 ]]; do
     --rounds=*) rounds=${1#*=}; shift ;;
     --count) count=${2:?--count needs a value}; shift 2 ;;
     --count=*) count=${1#*=}; shift ;;
+    --scenarios) scenarios=${2:?--scenarios needs a value}; shift 2 ;;
+    --scenarios=*) scenarios=${1#*=}; shift ;;
     -h | --help) usage ;;
     *) echo "run.sh: unknown argument '$1'" >&2; usage ;;
   esac
@@ -53,6 +62,13 @@ case "$engines" in
   sqlite | postgres | mysql) ;;
   *) echo "run.sh: --engine must be sqlite, postgres, mysql or all, not '$engines'" >&2; exit 2 ;;
 esac
+for name in ${scenarios//,/ }; do
+  case "$name" in
+    noop | fresh | schema) ;;
+    *) echo "run.sh: --scenarios: unknown scenario '$name' (noop, fresh, schema)" >&2; exit 2 ;;
+  esac
+done
+wants() { [[ ",$scenarios," == *",$1,"* ]]; }
 positive() {
   if [[ ! "$2" =~ ^[1-9][0-9]*$ ]]; then
     echo "run.sh: $1 must be a positive number, not '$2'" >&2
@@ -128,6 +144,9 @@ sqlite_recreate() { sqlite_drop "$1"; }
 # No server to reach: the floor starts the shell, opens the database and reads the ledger once.
 sqlite_noop_floor() { echo "sqlite3 $1.db 'SELECT count(*) FROM dbinit_migrations'"; }
 sqlite_fresh_floor() { echo "sqlite3 -bail $1.db '.read $(q "$work/up-sqlite.sql")'"; }
+# The shell loading a schema file in one transaction, as dbinit does.
+sqlite_schema_floor() { echo "sqlite3 -bail $1.db BEGIN '.read $(q "$2")' COMMIT"; }
+sqlite_schema_dump() { echo "sqlite3 $1.db .schema"; }
 
 # Starts a throw-away server; its URL is then in $server_dir/url.
 start_server() {
@@ -158,6 +177,12 @@ postgres_noop_floor() { echo "$(q "$psql") $(q "$(postgres_url "$1")") -X -q -c 
 postgres_fresh_floor() {
   echo "$(q "$psql") $(q "$(postgres_url "$1")") -X -q -1 -v ON_ERROR_STOP=1 -f $(q "$work/up.sql")"
 }
+postgres_schema_floor() {
+  echo "$(q "$psql") $(q "$(postgres_url "$1")") -X -q -1 -v ON_ERROR_STOP=1 -f $(q "$2")"
+}
+postgres_schema_dump() {
+  echo "$(q "$(dirname "$psql")/pg_dump") --schema-only -f /dev/null $(q "$(postgres_url "$1")")"
+}
 
 mysql_start() {
   start_server mysql
@@ -186,6 +211,11 @@ mysql_recreate() {
 }
 mysql_noop_floor() { echo "$(mysql_shell) $1 -e 'SELECT 1'"; }
 mysql_fresh_floor() { echo "$(mysql_shell) $1 -e $(q "source $work/up.sql")"; }
+mysql_schema_floor() { echo "$(mysql_shell) $1 -e $(q "source $2")"; }
+mysql_schema_dump() {
+  echo "mariadb-dump --defaults-extra-file=$(q "$my_cnf") --no-data --routines --triggers" \
+    "--skip-dump-date --result-file=/dev/null $1"
+}
 
 dbinit_cmd() { echo "$(q "$dbinit") up --url $(q "$1") --dir $(q "$migrations")"; }
 dbmate_cmd() {
@@ -201,22 +231,29 @@ dbmate_cmd() {
 scenario() {
   local engine=$1 name=$2 n=$3 warmup=$4
   local commands=(-n dbinit "$5" -n dbmate "$6" -n floor "$7")
-  local prepare=()
-  if [[ $# -gt 7 ]]; then prepare=(--prepare "$8" --prepare "$9" --prepare "${10}"); fi
+  if [[ $# -gt 7 ]]; then commands+=(--prepare "$8" --prepare "$9" --prepare "${10}"); fi
+  compare "$engine" "$name" "$n" "$warmup" "${commands[@]}"
+}
+
+# compare ENGINE NAME RUNS WARMUP HYPERFINE_ARGS...: hyperfine over the named commands of
+# HYPERFINE_ARGS (-n NAME COMMAND ..., and --prepare COMMAND per command if any), in rounds.
+compare() {
+  local engine=$1 name=$2 n=$3 warmup=$4
+  shift 4
   local json=$results/$engine-$name.json csv=$results/$engine-$name.csv
   local k=$rounds
   ((k > n)) && k=$n
   log "$engine $name: $n runs of each command in $k round(s)"
   if ((k == 1)); then
-    hyperfine -N --style basic --warmup "$warmup" --runs "$n" "${prepare[@]}" \
-      --export-json "$json" --export-csv "$csv" "${commands[@]}"
+    hyperfine -N --style basic --warmup "$warmup" --runs "$n" \
+      --export-json "$json" --export-csv "$csv" "$@"
     return
   fi
   local r parts=()
   for ((r = 0; r < k; r++)); do
     parts+=("$work/$engine-$name.round$r.json")
     hyperfine -N --style basic --warmup "$warmup" --runs "$((n / k + (r < n % k ? 1 : 0)))" \
-      "${prepare[@]}" --export-json "${parts[r]}" "${commands[@]}"
+      --export-json "${parts[r]}" "$@"
   done
   merge_rounds "${parts[@]}" >"$json"
   jq -r '"command,mean,stddev,median,user,system,min,max",
@@ -282,23 +319,7 @@ bench_engine() {
   [[ $engine == postgres ]] && fresh_runs=${runs:-10}
   [[ $engine == mysql ]] && fresh_runs=${runs:-5}
 
-  scenario "$engine" noop "${runs:-50}" 5 \
-    "$(dbinit_cmd "$("${engine}_url" noop_dbinit)")" \
-    "$(dbmate_cmd "$("${engine}_url" noop_dbmate dbmate)" migrate)" \
-    "$("${engine}_noop_floor" noop_dbinit)"
-
-  # Each gets an empty database made before the timed run (on SQLite: no file at all), so that
-  # the three are compared on applying the history; CREATE DATABASE (a copy of template1 on
-  # PostgreSQL) is not part of it.
-  scenario "$engine" fresh "$fresh_runs" 1 \
-    "$(dbinit_cmd "$("${engine}_url" fresh_dbinit)")" \
-    "$(dbmate_cmd "$("${engine}_url" fresh_dbmate dbmate)" up)" \
-    "$("${engine}_fresh_floor" fresh_floor)" \
-    "$("${engine}_recreate" fresh_dbinit)" \
-    "$("${engine}_recreate" fresh_dbmate)" \
-    "$("${engine}_recreate" fresh_floor)"
-
-  # The last runs must have built the same tables (dbinit keeps its state in dbinit_* tables).
+  # What a complete run builds: the history's tables (dbinit keeps its state in dbinit_* tables).
   local tables expected
   case $engine in
     sqlite) tables="SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name" ;;
@@ -310,9 +331,58 @@ bench_engine() {
   esac
   tables+=" NOT LIKE 'dbinit%'"
   expected=$(grep -c '^CREATE TABLE' "$work/up.sql")
-  check "$engine" "dbinit tables" fresh_dbinit "$expected" "$tables"
-  check "$engine" "dbmate tables" fresh_dbmate "$((expected + 1))" "$tables"
-  check "$engine" "floor tables" fresh_floor "$expected" "$tables"
+
+  if wants noop; then
+    scenario "$engine" noop "${runs:-50}" 5 \
+      "$(dbinit_cmd "$("${engine}_url" noop_dbinit)")" \
+      "$(dbmate_cmd "$("${engine}_url" noop_dbmate dbmate)" migrate)" \
+      "$("${engine}_noop_floor" noop_dbinit)"
+  fi
+
+  # Each gets an empty database made before the timed run (on SQLite: no file at all), so that
+  # the three are compared on applying the history; CREATE DATABASE (a copy of template1 on
+  # PostgreSQL) is not part of it.
+  if wants fresh; then
+    scenario "$engine" fresh "$fresh_runs" 1 \
+      "$(dbinit_cmd "$("${engine}_url" fresh_dbinit)")" \
+      "$(dbmate_cmd "$("${engine}_url" fresh_dbmate dbmate)" up)" \
+      "$("${engine}_fresh_floor" fresh_floor)" \
+      "$("${engine}_recreate" fresh_dbinit)" \
+      "$("${engine}_recreate" fresh_dbmate)" \
+      "$("${engine}_recreate" fresh_floor)"
+    # The last runs must have built the same tables.
+    check "$engine" "dbinit tables" fresh_dbinit "$expected" "$tables"
+    check "$engine" "dbmate tables" fresh_dbmate "$((expected + 1))" "$tables"
+    check "$engine" "floor tables" fresh_floor "$expected" "$tables"
+  fi
+
+  if wants schema; then
+    local schema_file=$work/$engine/schema.sql
+    "$dbinit" -q schema --url "$("${engine}_url" noop_dbinit)" --dir "$migrations" \
+      --schema-file "$schema_file"
+    local recorded
+    recorded=$(grep -c '^INSERT INTO dbinit_migrations' "$schema_file")
+    if [[ $recorded != "$count" ]]; then
+      echo "run.sh: $engine: the schema file records $recorded migrations, not $count" >&2
+      return 1
+    fi
+    compare "$engine" schema-load "$fresh_runs" 1 \
+      -n "schema file" \
+      "$(dbinit_cmd "$("${engine}_url" load_dbinit)") --schema-file $(q "$schema_file")" \
+      -n replay "$(dbinit_cmd "$("${engine}_url" replay_dbinit)") --no-schema-file" \
+      -n shell "$("${engine}_schema_floor" load_floor "$schema_file")" \
+      --prepare "$("${engine}_recreate" load_dbinit)" \
+      --prepare "$("${engine}_recreate" replay_dbinit)" \
+      --prepare "$("${engine}_recreate" load_floor)"
+    check "$engine" "schema file tables" load_dbinit "$expected" "$tables"
+    check "$engine" "replayed tables" replay_dbinit "$expected" "$tables"
+    check "$engine" "shell tables" load_floor "$expected" "$tables"
+    check "$engine" "schema file ledger" load_dbinit "$count" 'SELECT count(*) FROM dbinit_migrations'
+    compare "$engine" schema-dump "${runs:-20}" 3 \
+      -n "dbinit schema" \
+      "$(q "$dbinit") schema --url $(q "$("${engine}_url" noop_dbinit)") --dir $(q "$migrations") --output -" \
+      -n "engine dump" "$("${engine}_schema_dump" noop_dbinit)"
+  fi
 }
 
 {
@@ -329,7 +399,7 @@ bench_engine() {
 
 failed=()
 for engine in $engines; do
-  rm -f "$results/$engine"-{noop,fresh}.{json,csv}
+  rm -f "$results/$engine"-{noop,fresh,schema-load,schema-dump}.{json,csv}
   set +e
   (
     set -e
@@ -354,6 +424,7 @@ summarize() {
   echo "|---|---|---|---|---|---|---|---|"
   for engine in $engines; do
     for name in noop fresh; do
+      wants "$name" || continue
       csv=$results/$engine-$name.csv
       if [[ ! -f "$csv" ]]; then
         echo "| $engine | $name | not measured (the run failed) | | | | | |"
@@ -395,6 +466,37 @@ summarize() {
                  cpu["dbinit"] / cpu["floor"], cpu["dbmate"] / cpu["dbinit"]
         }' "$csv"
     done
+  done
+  wants schema || return 0
+  echo
+  echo "| engine | schema file: dbinit up | replay: dbinit up --no-schema-file | shell loading the file | replay/schema file | target |"
+  echo "|---|---|---|---|---|---|"
+  for engine in $engines; do
+    csv=$results/$engine-schema-load.csv
+    [[ -f "$csv" ]] || { echo "| $engine | not measured (the run failed) | | | | |"; continue; }
+    awk -F, -v engine="$engine" '
+      NR > 1 { mean[$1] = $2; sd[$1] = $3 }
+      function fmt(c) { return sprintf("%.1f ± %.1f ms", mean[c] * 1000, sd[c] * 1000) }
+      END {
+        r = mean["replay"] / mean["schema file"]
+        printf "| %s | %s | %s | %s | %.2f | replay/schema file >= 3: %s |\n", engine,
+               fmt("schema file"), fmt("replay"), fmt("shell"), r, r >= 3 ? "met" : "MISSED"
+      }' "$csv"
+  done
+  echo
+  echo "| engine | dbinit schema | engine's schema dump | dbinit/dump | target |"
+  echo "|---|---|---|---|---|"
+  for engine in $engines; do
+    csv=$results/$engine-schema-dump.csv
+    [[ -f "$csv" ]] || { echo "| $engine | not measured (the run failed) | | | |"; continue; }
+    awk -F, -v engine="$engine" '
+      NR > 1 { mean[$1] = $2; sd[$1] = $3 }
+      function fmt(c) { return sprintf("%.1f ± %.1f ms", mean[c] * 1000, sd[c] * 1000) }
+      END {
+        r = mean["dbinit schema"] / mean["engine dump"]
+        printf "| %s | %s | %s | %.2f | dbinit/dump <= 1: %s |\n", engine, fmt("dbinit schema"),
+               fmt("engine dump"), r, r <= 1 ? "met" : "MISSED"
+      }' "$csv"
   done
 }
 summarize | tee "$results/summary.md"

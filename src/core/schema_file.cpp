@@ -53,6 +53,9 @@ class TupleReader {
   TupleReader(std::string_view text, std::size_t at, bool backslash_escapes)
       : m_text(text), m_at(at), m_backslash(backslash_escapes) {}
 
+  /// Where reading stopped: after the closing parenthesis of a list that was read.
+  std::size_t position() const { return m_at; }
+
   // Reads `value, value, ... )`; nullopt when the text is not such a list.
   std::optional<std::vector<Value>> values() {
     std::vector<Value> out;
@@ -228,7 +231,8 @@ std::vector<LedgerEntry> read_schema_file_rows(std::string_view text, const Sche
     entry.state = parse_ledger_state((*values)[3].text);
     if (!(*values)[7].null) entry.down_sql = (*values)[7].text;
     rows.push_back(std::move(entry));
-    at += k_insert.size();
+    // On after the row: its down section may hold such a statement at the start of a line.
+    at = reader.position();
   }
   sort_ledger(rows);
   return rows;
@@ -327,7 +331,7 @@ SchemaResult read_schema_file_of_database(const Project& project, std::chrono::m
   const std::vector<LedgerEntry> ledger =
       engine->read_ledger().value_or(std::vector<LedgerEntry>{});
   const std::vector<LedgerEntry> rows = schema_file_rows(ledger);
-  const SchemaModel model = schema_support(*engine).read(*engine);
+  const SchemaModel model = read_for_rendering(schema_support(*engine), *engine);
   return result_of(*engine, model, rows, project.url.redacted());
 }
 
@@ -354,7 +358,7 @@ SchemaResult build_schema_file_from_migrations(const Project& project, Reporter&
       throw;
     }
   }
-  const SchemaModel model = schema_support(scratch.engine()).read(scratch.engine());
+  const SchemaModel model = read_for_rendering(schema_support(scratch.engine()), scratch.engine());
   SchemaResult result =
       result_of(scratch.engine(), model, schema_file_rows(files.migrations), scratch_url);
   try {

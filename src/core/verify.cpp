@@ -196,8 +196,8 @@ VerifyTarget verify_on(const Project& project, const std::optional<DatabaseUrl>&
       target.engine == project.url.engine && fs::is_regular_file(project.schema_file, ec)) {
     target.schema_file = project.schema_file.string();
     const SchemaSupport& support = schema_support(scratch.engine());
-    const std::string expected = render_schema_file(support, support.read(scratch.engine()),
-                                                    schema_file_rows(files.migrations));
+    const std::string expected = render_schema_file(
+        support, read_for_rendering(support, scratch.engine()), schema_file_rows(files.migrations));
     target.schema_file_difference = first_difference(read_file(project.schema_file), expected);
   }
   try {

@@ -77,6 +77,10 @@ const SchemaSupport& schema_support(const Engine& engine) {
   return *info->schema;
 }
 
+SchemaModel read_for_rendering(const SchemaSupport& support, Engine& engine) {
+  return support.read_definitions ? support.read_definitions(engine) : support.read(engine);
+}
+
 std::unique_ptr<Engine> make_engine(const DatabaseUrl& url) {
   for (const EngineInfo& info : k_engines) {
     if (info.name == url.engine) return info.make(url);

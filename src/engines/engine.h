@@ -216,7 +216,13 @@ struct SchemaSupport {
   /// An SQL expression for the current UTC time as `2026-11-22T03:16:26Z` (the ledger's
   /// applied_at format).
   std::string_view utc_now_sql;
+  /// Optional: reads only what render() uses (each object's name, definition and order), for an
+  /// engine where that is much cheaper than read(); nullptr where read() is the way.
+  SchemaModel (*read_definitions)(Engine& engine) = nullptr;
 };
+
+/// The model render() needs of `engine`: read_definitions() where the engine has it, else read().
+SchemaModel read_for_rendering(const SchemaSupport& support, Engine& engine);
 
 // --- The registry -------------------------------------------------------------------------------
 

@@ -196,54 +196,10 @@ std::string backtick(std::string_view name) {
   return out;
 }
 
-// Removes the first `DEFINER=user@host ` clause: definers name accounts of the server the object
-// was created on, which makes schema text differ between machines.
-std::string strip_definer(std::string text) {
-  std::size_t at = text.find("DEFINER=");
-  if (at == std::string::npos) return text;
-  std::size_t i = at + 8;
-  auto skip_part = [&] {
-    if (i < text.size() && (text[i] == '`' || text[i] == '\'' || text[i] == '"')) {
-      char quote = text[i++];
-      while (i < text.size()) {
-        if (text[i] == quote) {
-          if (i + 1 < text.size() && text[i + 1] == quote) {
-            i += 2;
-            continue;
-          }
-          ++i;
-          return;
-        }
-        ++i;
-      }
-    } else {
-      while (i < text.size() && text[i] != '@' && text[i] != ' ') ++i;
-    }
-  };
-  skip_part();
-  if (i < text.size() && text[i] == '@') {
-    ++i;
-    skip_part();
-  }
-  while (i < text.size() && text[i] == ' ') ++i;
-  text.erase(at, i - at);
-  return text;
-}
+using Row = MysqlRow;
 
-// Removes the ` AUTO_INCREMENT=<n>` table option, which changes with every insert. Table options
-// follow the last `)` line of SHOW CREATE TABLE, before any COMMENT that could contain the text.
-std::string strip_auto_increment(std::string text) {
-  constexpr std::string_view k_option = " AUTO_INCREMENT=";
-  std::size_t options = text.rfind("\n)");
-  std::size_t at = text.find(k_option, options == std::string::npos ? 0 : options);
-  if (at == std::string::npos) return text;
-  std::size_t end = at + k_option.size();
-  while (end < text.size() && std::isdigit(static_cast<unsigned char>(text[end]))) ++end;
-  text.erase(at, end - at);
-  return text;
-}
-
-using Row = std::vector<std::optional<std::string>>;
+static_assert(k_mysql_ledger_statements[0].find(k_ledger_table) != std::string_view::npos);
+static_assert(k_mysql_ledger_statements[1].find(k_meta_table) != std::string_view::npos);
 
 // Frees a result set on every path.
 struct ResultGuard {
@@ -396,26 +352,7 @@ class MysqlEngine final : public Engine {
   }
 
   void ensure_ledger() override {
-    // Versions are ASCII digit strings; a binary collation keeps comparisons exact.
-    exec(fmt::format(
-        "CREATE TABLE IF NOT EXISTS {} ("
-        "version VARCHAR(255) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY, "
-        "name VARCHAR(1024) NOT NULL, "
-        "checksum VARCHAR(255) NOT NULL, "
-        "state VARCHAR(16) NOT NULL, "
-        "applied_at VARCHAR(32) NOT NULL, "
-        "duration_ms BIGINT NOT NULL, "
-        "applied_by VARCHAR(1024) NOT NULL, "
-        "down_sql LONGTEXT NULL, "
-        "error MEDIUMTEXT NULL"
-        ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
-        k_ledger_table));
-    exec(fmt::format(
-        "CREATE TABLE IF NOT EXISTS {} ("
-        "`key` VARCHAR(512) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY, "
-        "value MEDIUMTEXT NOT NULL"
-        ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
-        k_meta_table));
+    for (std::string_view statement : k_mysql_ledger_statements) exec(statement);
   }
 
   void record(const LedgerEntry& entry) override {
@@ -607,66 +544,13 @@ class MysqlEngine final : public Engine {
   // --- Schema -----------------------------------------------------------------------------------
 
   std::string schema() override {
-    std::string out;
-    std::vector<Row> tables = query(fmt::format(
-        "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = "
-        "DATABASE() AND TABLE_NAME NOT IN ('{}', '{}') ORDER BY BINARY TABLE_NAME",
-        k_ledger_table, k_meta_table));
-    std::vector<std::string> views;
-    std::string table_ddl;
-    for (const Row& row : tables) {
-      const std::string& table = *row[0];
-      if (row[1] == "VIEW") {
-        views.push_back(table);
-        continue;
-      }
-      std::vector<Row> create = query("SHOW CREATE TABLE " + backtick(table));
-      table_ddl += strip_auto_increment(create.at(0).at(1).value_or("")) + ";\n\n";
-    }
-    if (!table_ddl.empty()) {
-      out +=
-          "/*!40014 SET @OLD_FOREIGN_KEY_CHECKS=@@FOREIGN_KEY_CHECKS, FOREIGN_KEY_CHECKS=0 */;\n\n";
-      out += table_ddl;
-    }
-
-    std::string programs;
-    std::vector<Row> routines = query(
-        "SELECT ROUTINE_TYPE, ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA "
-        "= DATABASE() ORDER BY BINARY ROUTINE_NAME, ROUTINE_TYPE");
-    for (const Row& row : routines) {
-      std::vector<Row> create = query(fmt::format("SHOW CREATE {} {}", *row[0], backtick(*row[1])));
-      const std::optional<std::string>& text = create.at(0).at(2);
-      if (!text) {
-        Error error(ErrorKind::failure,
-                    fmt::format("cannot read the definition of {} {}", *row[0], backtick(*row[1])));
-        error.where = m_url.redacted();
-        error.hint = "the user needs SELECT on mysql.proc or to be the routine's definer";
-        throw error;
-      }
-      programs += strip_definer(*text) + ";;\n";
-    }
-    if (!programs.empty()) out += "DELIMITER ;;\n" + programs + "DELIMITER ;\n\n";
-
-    for (const std::string& view : order_views(views)) {
-      std::vector<Row> create = query("SHOW CREATE VIEW " + backtick(view));
-      out += strip_definer(create.at(0).at(1).value_or("")) + ";\n\n";
-    }
-
-    std::string triggers_ddl;
-    std::vector<Row> triggers = query(
-        "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() "
-        "ORDER BY BINARY EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER, "
-        "BINARY TRIGGER_NAME");
-    for (const Row& row : triggers) {
-      std::vector<Row> create = query("SHOW CREATE TRIGGER " + backtick(*row[0]));
-      triggers_ddl += strip_definer(create.at(0).at(2).value_or("")) + ";;\n";
-    }
-    if (!triggers_ddl.empty()) out += "DELIMITER ;;\n" + triggers_ddl + "DELIMITER ;\n\n";
-
-    if (!table_ddl.empty()) out += "/*!40014 SET FOREIGN_KEY_CHECKS=@OLD_FOREIGN_KEY_CHECKS */;\n";
-    while (out.ends_with("\n\n")) out.pop_back();
-    return out;
+    return k_mysql_schema_support.render(k_mysql_schema_support.read(*this));
   }
+
+  // --- For mysql_query() and mysql_where() ------------------------------------------------------
+
+  std::vector<Row> run_query(std::string_view sql) { return query(sql); }
+  std::string where() const { return m_url.redacted(); }
 
  private:
   // --- Connection -------------------------------------------------------------------------------
@@ -1041,32 +925,6 @@ class MysqlEngine final : public Engine {
     });
   }
 
-  // Views in name order, except that a view comes after the views it reads from, so that the
-  // schema text can be loaded as it is.
-  std::vector<std::string> order_views(const std::vector<std::string>& views) {
-    std::vector<std::pair<std::string, std::string>> pending;
-    for (const std::string& view : views) {
-      std::vector<Row> rows = query(fmt::format(
-          "SELECT VIEW_DEFINITION FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE() "
-          "AND TABLE_NAME = {}",
-          literal(view)));
-      pending.emplace_back(view, rows.empty() ? std::string() : rows[0][0].value_or(""));
-    }
-    std::vector<std::string> ordered;
-    while (!pending.empty()) {
-      auto ready = std::find_if(pending.begin(), pending.end(), [&](const auto& candidate) {
-        return std::none_of(pending.begin(), pending.end(), [&](const auto& other) {
-          return other.first != candidate.first &&
-                 candidate.second.find(backtick(other.first)) != std::string::npos;
-        });
-      });
-      if (ready == pending.end()) ready = pending.begin();  // a cycle cannot exist; be safe
-      ordered.push_back(ready->first);
-      pending.erase(ready);
-    }
-    return ordered;
-  }
-
   DatabaseUrl m_url;
   ConnectOptions m_options;
   MYSQL* m_conn = nullptr;
@@ -1087,6 +945,27 @@ class MysqlEngine final : public Engine {
 
 std::unique_ptr<Engine> make_mysql_engine(const DatabaseUrl& url) {
   return std::make_unique<MysqlEngine>(url);
+}
+
+namespace {
+
+MysqlEngine& mysql_engine(Engine& engine) {
+  auto* mysql = dynamic_cast<MysqlEngine*>(&engine);
+  if (!mysql) {
+    throw Error(ErrorKind::failure,
+                fmt::format("the {} engine is not a mysql engine", engine.name()));
+  }
+  return *mysql;
+}
+
+}  // namespace
+
+std::vector<MysqlRow> mysql_query(Engine& engine, std::string_view sql) {
+  return mysql_engine(engine).run_query(sql);
+}
+
+std::string mysql_where(Engine& engine) {
+  return mysql_engine(engine).where();
 }
 
 }  // namespace dbinit

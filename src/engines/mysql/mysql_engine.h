@@ -27,12 +27,18 @@
 // database was called: CREATE DATABASE and DROP DATABASE statements are skipped, the first USE is
 // skipped and a USE of a second database is refused (dbinit restores one database). A statement
 // larger than the server's max_allowed_packet is refused with advice to raise it; the client side
-// accepts up to 1 GB. schema() is SHOW CREATE output for tables, routines, views (after the views
-// they read) and triggers, in name order, without DEFINER clauses and AUTO_INCREMENT counters;
-// events are not included. check_foreign_keys() does nothing: MySQL does not re-check existing
-// rows when foreign_key_checks is turned back on, and has no statement that would.
+// accepts up to 1 GB. schema() is k_mysql_schema_support's render of its read
+// (mysql_introspect.cpp): SHOW CREATE output for sequences, tables, routines, views (after the
+// views they read) and triggers (by table, in the order they fire), without DEFINER clauses,
+// default view clauses and AUTO_INCREMENT counters; events are not included. check_foreign_keys()
+// does nothing: MySQL does not re-check existing rows when foreign_key_checks is turned back on,
+// and has no statement that would.
 
 #include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "engines/engine.h"
 
@@ -44,5 +50,39 @@ std::unique_ptr<Engine> make_mysql_engine(const DatabaseUrl& url);
 
 /// Schema files and diagrams on mysql (mysql_introspect.cpp).
 extern const SchemaSupport k_mysql_schema_support;
+
+/// The statements that create the ledger and meta tables when missing: ensure_ledger() runs them
+/// and k_mysql_schema_support.ledger_ddl() prints them. Versions and keys are ASCII; a binary
+/// collation keeps their comparisons exact.
+inline constexpr std::string_view k_mysql_ledger_statements[] = {
+    "CREATE TABLE IF NOT EXISTS dbinit_migrations ("
+    "version VARCHAR(255) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY, "
+    "name VARCHAR(1024) NOT NULL, "
+    "checksum VARCHAR(255) NOT NULL, "
+    "state VARCHAR(16) NOT NULL, "
+    "applied_at VARCHAR(32) NOT NULL, "
+    "duration_ms BIGINT NOT NULL, "
+    "applied_by VARCHAR(1024) NOT NULL, "
+    "down_sql LONGTEXT NULL, "
+    "error MEDIUMTEXT NULL"
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+    "CREATE TABLE IF NOT EXISTS dbinit_meta ("
+    "`key` VARCHAR(512) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY, "
+    "value MEDIUMTEXT NOT NULL"
+    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+};
+
+// --- For mysql_introspect.cpp: the connection of an open mysql engine ---------------------------
+
+/// One row of a result, each value as text (binary-safe); NULL is nullopt.
+using MysqlRow = std::vector<std::optional<std::string>>;
+
+/// Runs one statement on the connection of `engine` (a mysql engine, open) and returns its rows.
+/// Throws Error as the engine's own statements do (`where` the redacted URL, `code` the server's
+/// error), and Error{failure} when `engine` is not a mysql engine.
+std::vector<MysqlRow> mysql_query(Engine& engine, std::string_view sql);
+
+/// The redacted URL of `engine` (a mysql engine), for the `where` of errors.
+std::string mysql_where(Engine& engine);
 
 }  // namespace dbinit

@@ -948,7 +948,7 @@ void SqliteEngine::check_foreign_keys() {
 
 std::string SqliteEngine::schema() {
   require_open();
-  return k_sqlite_schema_support.render(k_sqlite_schema_support.read(*this));
+  return k_sqlite_schema_support.render(read_for_rendering(k_sqlite_schema_support, *this));
 }
 
 }  // namespace

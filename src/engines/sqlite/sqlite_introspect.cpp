@@ -26,25 +26,59 @@ namespace {
 class Reader {
  public:
   explicit Reader(sqlite3* db) : m_db(db) {}
+  ~Reader() {
+    for (auto& [sql, statement] : m_statements) sqlite3_finalize(statement);
+  }
+  Reader(const Reader&) = delete;
+  Reader& operator=(const Reader&) = delete;
+
+  using Row = std::vector<std::optional<std::string>>;
+  using Rows = std::vector<Row>;
+
+  /// Runs `bulk` once: the rows of `per_object` for every object at once, the object's name in
+  /// the first column. table_rows(per_object, name) then answers from these rows. A bulk query that
+  /// fails (a view over a dropped table makes the pragmas fail) leaves table_rows() to run
+  /// `per_object` for each object instead.
+  void prefetch(const std::string& per_object, const std::string& bulk) {
+    std::map<std::string, Rows, std::less<>> grouped;
+    try {
+      for (Row& row : rows(bulk)) {
+        std::string name = row.front().value_or("");
+        row.erase(row.begin());
+        grouped[name].push_back(std::move(row));
+      }
+    } catch (const Error&) {
+      return;
+    }
+    m_prefetched[per_object] = std::move(grouped);
+  }
+
+  /// rows(sql, name) for a table: from what prefetch() read, when it could.
+  Rows table_rows(const std::string& sql, std::string_view name) {
+    auto bulk = m_prefetched.find(sql);
+    if (bulk == m_prefetched.end()) return rows(sql, name);
+    auto found = bulk->second.find(name);
+    return found == bulk->second.end() ? Rows{} : found->second;
+  }
 
   /// Rows of `sql` with `parameter` bound to ?1 (when given), every column as text; NULL is
-  /// nullopt.
-  std::vector<std::vector<std::optional<std::string>>> rows(
-      const std::string& sql, std::optional<std::string_view> parameter = std::nullopt) const {
-    sqlite3_stmt* statement = nullptr;
-    if (sqlite3_prepare_v2(m_db, sql.c_str(), static_cast<int>(sql.size()), &statement, nullptr) !=
-        SQLITE_OK) {
+  /// nullopt. Each statement is prepared once and kept: the pragmas run once per table.
+  Rows rows(const std::string& sql, std::optional<std::string_view> parameter = std::nullopt) {
+    sqlite3_stmt*& statement = m_statements[sql];
+    if (statement == nullptr && sqlite3_prepare_v2(m_db, sql.c_str(), static_cast<int>(sql.size()),
+                                                   &statement, nullptr) != SQLITE_OK) {
       fail();
     }
-    std::vector<std::vector<std::optional<std::string>>> out;
+    Rows out;
     if (parameter) {
       sqlite3_bind_text64(statement, 1, parameter->data(), parameter->size(), SQLITE_TRANSIENT,
                           SQLITE_UTF8);
     }
     int rc;
+    const int columns = sqlite3_column_count(statement);
     while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
-      std::vector<std::optional<std::string>> row;
-      int columns = sqlite3_column_count(statement);
+      Row row;
+      row.reserve(static_cast<std::size_t>(columns));
       for (int column = 0; column < columns; ++column) {
         if (sqlite3_column_type(statement, column) == SQLITE_NULL) {
           row.emplace_back();
@@ -56,7 +90,8 @@ class Reader {
       }
       out.push_back(std::move(row));
     }
-    sqlite3_finalize(statement);
+    sqlite3_reset(statement);
+    sqlite3_clear_bindings(statement);
     if (rc != SQLITE_DONE) fail();
     return out;
   }
@@ -64,7 +99,7 @@ class Reader {
   /// The tables and views that a SELECT from view `name` reads, as SQLite's authorizer reports
   /// them: tables read by `name` itself, and views read through it (named as the source of their
   /// own reads).
-  std::set<std::string> view_reads(const std::string& name) const {
+  std::set<std::string> view_reads(const std::string& name) {
     struct Collected {
       std::string view;
       std::set<std::string> reads;
@@ -104,6 +139,8 @@ class Reader {
   }
 
   sqlite3* m_db;
+  std::map<std::string, sqlite3_stmt*> m_statements;
+  std::map<std::string, std::map<std::string, Rows, std::less<>>> m_prefetched;
 };
 
 /// The parts of a parenthesised list at nesting depth one, split at top-level commas, trimmed:
@@ -221,12 +258,43 @@ constexpr std::string_view k_user_objects =
     "name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND tbl_name NOT IN ('dbinit_migrations', "
     "'dbinit_meta')";
 
-void read_columns(const Reader& reader, const std::string& name, std::vector<Column>& columns,
+// The pragmas read per table (or index), and the same for every table at once (the object's name
+// first), which costs one statement instead of one per table.
+const std::string k_columns =
+    "SELECT cid, name, type, \"notnull\", dflt_value, pk, hidden FROM pragma_table_xinfo(?1) "
+    "ORDER BY cid";
+const std::string k_foreign_keys =
+    "SELECT id, seq, \"table\", \"from\", \"to\", on_update, on_delete FROM "
+    "pragma_foreign_key_list(?1) ORDER BY id, seq";
+const std::string k_indexes =
+    "SELECT name, \"unique\", origin FROM pragma_index_list(?1) ORDER BY name";
+const std::string k_index_keys =
+    "SELECT name, cid FROM pragma_index_xinfo(?1) WHERE key = 1 ORDER BY seqno";
+
+void prefetch_pragmas(Reader& reader) {
+  const std::string tables =
+      fmt::format("FROM sqlite_master m, {{}} WHERE m.type = 'table' AND m.{}", k_user_objects);
+  auto from = [&](std::string_view pragma) { return fmt::format(fmt::runtime(tables), pragma); };
+  reader.prefetch(k_columns,
+                  "SELECT m.name, p.cid, p.name, p.type, p.\"notnull\", p.dflt_value, "
+                  "p.pk, p.hidden " +
+                      from("pragma_table_xinfo(m.name) p") + " ORDER BY m.name, p.cid");
+  reader.prefetch(k_foreign_keys,
+                  "SELECT m.name, f.id, f.seq, f.\"table\", f.\"from\", f.\"to\", f.on_update, "
+                  "f.on_delete " +
+                      from("pragma_foreign_key_list(m.name) f") + " ORDER BY m.name, f.id, f.seq");
+  reader.prefetch(k_indexes, "SELECT m.name, l.name, l.\"unique\", l.origin " +
+                                 from("pragma_index_list(m.name) l") + " ORDER BY m.name, l.name");
+  reader.prefetch(k_index_keys, "SELECT l.name, x.name, x.cid " +
+                                    from("pragma_index_list(m.name) l, "
+                                         "pragma_index_xinfo(l.name) x") +
+                                    " AND x.key = 1 ORDER BY l.name, x.seqno");
+}
+
+void read_columns(Reader& reader, const std::string& name, bool view, std::vector<Column>& columns,
                   std::vector<std::pair<int, std::string>>* primary_key) {
   for (const auto& row :
-       reader.rows("SELECT cid, name, type, \"notnull\", dflt_value, pk, hidden FROM "
-                   "pragma_table_xinfo(?1) ORDER BY cid",
-                   name)) {
+       (view ? reader.rows(k_columns, name) : reader.table_rows(k_columns, name))) {
     if (row[6].value_or("0") == "1") continue;  // a virtual table's hidden column
     Column column;
     column.name = row[1].value_or("");
@@ -241,12 +309,16 @@ void read_columns(const Reader& reader, const std::string& name, std::vector<Col
   }
 }
 
-Table read_table(const Reader& reader, const std::string& name, const std::string& sql) {
+// CREATE INDEX statements by index name.
+using IndexSql = std::map<std::string, std::string, std::less<>>;
+
+Table read_table(Reader& reader, const std::string& name, const std::string& sql,
+                 const IndexSql& index_sql) {
   Table table;
   table.name.name = name;
   table.definition = sql;
   std::vector<std::pair<int, std::string>> primary_key;
-  read_columns(reader, name, table.columns, &primary_key);
+  read_columns(reader, name, false, table.columns, &primary_key);
   std::vector<std::string> parts = top_level_parts(sql);
 
   // What only the CREATE TABLE text says: generation expressions, CHECK constraints and the
@@ -304,10 +376,7 @@ Table read_table(const Reader& reader, const std::string& name, const std::strin
 
   // Foreign keys: pragma_foreign_key_list gives one row per column pair, grouped by id.
   std::map<int, ForeignKey> foreign_keys;
-  for (const auto& row :
-       reader.rows("SELECT id, seq, \"table\", \"from\", \"to\", on_update, on_delete FROM "
-                   "pragma_foreign_key_list(?1) ORDER BY id, seq",
-                   name)) {
+  for (const auto& row : reader.table_rows(k_foreign_keys, name)) {
     ForeignKey& key = foreign_keys[std::stoi(row[0].value_or("0"))];
     key.referenced_table.name = row[2].value_or("");
     key.columns.push_back(row[3].value_or(""));
@@ -322,7 +391,7 @@ Table read_table(const Reader& reader, const std::string& name, const std::strin
     if (unnamed) {
       std::vector<std::pair<int, std::string>> parent_key;
       std::vector<Column> parent_columns;
-      read_columns(reader, key.referenced_table.name, parent_columns, &parent_key);
+      read_columns(reader, key.referenced_table.name, false, parent_columns, &parent_key);
       std::sort(parent_key.begin(), parent_key.end());
       for (std::size_t i = 0; i < key.referenced_columns.size() && i < parent_key.size(); ++i) {
         key.referenced_columns[i] = parent_key[i].second;
@@ -336,16 +405,11 @@ Table read_table(const Reader& reader, const std::string& name, const std::strin
 
   // Unique constraints are the indexes SQLite made for them (origin `u`); indexes of our own
   // (origin `c`) come with their CREATE INDEX text.
-  for (const auto& row : reader.rows(
-           "SELECT l.name, l.\"unique\", l.origin, m.sql FROM pragma_index_list(?1) l "
-           "LEFT JOIN sqlite_master m ON m.type = 'index' AND m.name = l.name ORDER BY l.name",
-           name)) {
+  for (const auto& row : reader.table_rows(k_indexes, name)) {
     const std::string index_name = row[0].value_or("");
     const std::string origin = row[2].value_or("");
     std::vector<std::string> keys;
-    for (const auto& key :
-         reader.rows("SELECT name, cid FROM pragma_index_xinfo(?1) WHERE key = 1 ORDER BY seqno",
-                     index_name)) {
+    for (const auto& key : reader.table_rows(k_index_keys, index_name)) {
       keys.push_back(key[0].value_or(""));
     }
     if (origin == "u") {
@@ -354,7 +418,8 @@ Table read_table(const Reader& reader, const std::string& name, const std::strin
       Index index;
       index.name = index_name;
       index.unique = row[1].value_or("0") == "1";
-      index.definition = row[3].value_or("");
+      auto found = index_sql.find(index_name);
+      if (found != index_sql.end()) index.definition = found->second;
       // Expression keys have no name: take the key list from the statement itself.
       std::vector<std::string> written = top_level_parts(
           std::string_view(index.definition)
@@ -417,25 +482,79 @@ void order_views(std::vector<View>& views) {
   views = std::move(ordered);
 }
 
+SchemaModel read_model(Reader& reader, bool full);
+
+// One read transaction around the whole reading, when the caller has none: without it, every
+// pragma would take and release the file's shared lock (two fcntl calls) on its own.
+SchemaModel read_schema_in_transaction(Engine& engine, bool full) {
+  sqlite3* db = sqlite_handle(engine);
+  const bool own_transaction = sqlite3_get_autocommit(db) != 0;
+  if (own_transaction) sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
+  try {
+    SchemaModel model;
+    {
+      Reader reader(db);
+      model = read_model(reader, full);
+    }
+    if (own_transaction) sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+    return model;
+  } catch (...) {
+    if (own_transaction) sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
 SchemaModel read_schema(Engine& engine) {
-  Reader reader(sqlite_handle(engine));
+  return read_schema_in_transaction(engine, true);
+}
+
+// What render() uses: sqlite_master's statements, tables and triggers by name, views in the
+// order their reads need. The pragmas, which cost one internal statement per table each, are
+// left out.
+SchemaModel read_definitions(Engine& engine) {
+  return read_schema_in_transaction(engine, false);
+}
+
+SchemaModel read_model(Reader& reader, bool full) {
   SchemaModel model;
   model.engine = "sqlite";
-  for (const auto& row : reader.rows(fmt::format(
-           "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL AND {} "
-           "AND type IN ('table', 'view', 'trigger') ORDER BY name",
-           k_user_objects))) {
+  const auto objects = reader.rows(
+      fmt::format("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL AND "
+                  "{} ORDER BY name",
+                  k_user_objects));
+  if (full) prefetch_pragmas(reader);
+  IndexSql index_sql;
+  std::multimap<std::string, Index, std::less<>> indexes_by_table;  // in name order per table
+  for (const auto& row : objects) {
+    if (row[0] != "index") continue;
+    index_sql.emplace(row[1].value_or(""), row[3].value_or(""));
+    if (!full) {
+      Index index;
+      index.name = row[1].value_or("");
+      index.definition = row[3].value_or("");
+      indexes_by_table.emplace(row[2].value_or(""), std::move(index));
+    }
+  }
+  for (const auto& row : objects) {
     const std::string type = row[0].value_or("");
     const std::string name = row[1].value_or("");
     const std::string sql = row[3].value_or("");
-    if (type == "table") {
-      model.tables.push_back(read_table(reader, name, sql));
+    if (type == "index") continue;
+    if (type == "table" && !full) {
+      Table table;
+      table.name.name = name;
+      table.definition = sql;
+      auto [first, last] = indexes_by_table.equal_range(name);
+      for (auto index = first; index != last; ++index) table.indexes.push_back(index->second);
+      model.tables.push_back(std::move(table));
+    } else if (type == "table") {
+      model.tables.push_back(read_table(reader, name, sql, index_sql));
     } else if (type == "view") {
       View view;
       view.name.name = name;
       view.definition = sql;
       try {
-        read_columns(reader, name, view.columns, nullptr);
+        if (full) read_columns(reader, name, true, view.columns, nullptr);
       } catch (const Error&) {
         // A view over a table that was dropped (SQLite allows it) has no columns to show; it is
         // still part of the schema.
@@ -497,7 +616,8 @@ std::string quote_literal(std::string_view text) {
 }  // namespace
 
 const SchemaSupport k_sqlite_schema_support = {
-    read_schema,   render_schema, ledger_ddl,
-    quote_literal, false,         "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"};
+    read_schema,     render_schema, ledger_ddl,
+    quote_literal,   false,         "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
+    read_definitions};
 
 }  // namespace dbinit
