@@ -76,6 +76,10 @@ int command_diagram(Common& common, const DiagramFlags& flags) {
   switch (format) {
     case DiagramFormat::mermaid:
       text = render_mermaid(shown);
+      // A Markdown file gets the fenced block that GitHub and GitLab draw.
+      if (std::filesystem::path(flags.output).extension() == ".md") {
+        text = "```mermaid\n" + text + "```\n";
+      }
       break;
     case DiagramFormat::dot:
       text = render_dot(shown);

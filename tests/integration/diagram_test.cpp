@@ -113,6 +113,12 @@ TEST_F(DiagramTest, DotAndSvgFilesByTheirSuffix) {
        {"customers", "orders", "order_lines", "profiles", "shipments", "big_orders"}) {
     EXPECT_THAT(texts, HasSubstr(name + "\n"));
   }
+  // A Markdown file gets a fenced block.
+  result = dbinit({"diagram", "--output", "er.md"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const std::string markdown = read_file(project().path() / "er.md");
+  EXPECT_EQ(markdown.rfind("```mermaid\nerDiagram\n", 0), 0u) << markdown;
+  EXPECT_EQ(markdown.substr(markdown.size() - 5), "\n```\n") << markdown;
   // --format wins over the suffix.
   result = dbinit({"diagram", "--format", "mermaid", "--output", "er.svg"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
