@@ -43,7 +43,7 @@ test: deps-test check-format mermaid-deps
 test-asan: deps-test mermaid-deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DDBINIT_SANITIZE=address,undefined -DDBINIT_MERMAID_DIR=$(abspath $(MERMAID_DIR)) $(CMAKE_ARGS)
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
-	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest -j$(JOBS) --output-on-failure --timeout 600 -L 'unit|sqlite'
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/support/lsan.supp ctest -j$(JOBS) --output-on-failure --timeout 600 -L 'unit|sqlite'
 
 format:
 	clang-format -i $(SOURCES)
