@@ -196,8 +196,8 @@ void UpRun::restore_init_and_replan(Session& session) {
                          ? "fix the init dump and start again"
                          : "drop and recreate the database, fix the init dump and start again");
   step.rolls_back = m_engine->transactional_ddl();
-  step.partial_state =
-      fmt::format("{} was loaded only in part; the database is not empty any more", what);
+  step.partial_state = fmt::format("{} was {} only in part; the database is not empty any more",
+                                   what, m_from_schema_file ? "loaded" : "restored");
   step.run = [this](Engine& engine, Step&) {
     for (const fs::path& file : m_init) {
       const Clock::time_point start = Clock::now();

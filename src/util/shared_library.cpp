@@ -32,6 +32,12 @@ SharedLibrary::~SharedLibrary() {
   // Never unloaded: the library's own atexit handlers and thread-local destructors may still run.
 }
 
+std::string SharedLibrary::directory() const {
+  char origin[4096] = {};
+  if (dlinfo(m_handle, RTLD_DI_ORIGIN, origin) != 0) return {};
+  return origin;
+}
+
 void* SharedLibrary::symbol(const char* name) const {
   void* address = dlsym(m_handle, name);
   if (address == nullptr) {

@@ -25,6 +25,10 @@ class SharedLibrary {
   /// The address of `name`; throws Error{config} when the library lacks it (a version too old).
   void* symbol(const char* name) const;
 
+  /// The folder the library was loaded from (`/usr/lib/x86_64-linux-gnu`), for the plugins that
+  /// some libraries keep in a folder beside them.
+  std::string directory() const;
+
   /// Looks up `name` and stores it in `fn` with the function's own type.
   template <typename Fn>
   void load(Fn*& fn, const char* name) const {
