@@ -512,7 +512,35 @@ SchemaModel filter_model(const SchemaModel& model, const DiagramFilter& filter) 
   return out;
 }
 
-std::string render_mermaid(const SchemaModel& model) {
+namespace {
+
+// A model whose tables and views all live in one schema (PostgreSQL's `public`, typically) is
+// drawn with bare names: the schema would only repeat itself on every table.
+SchemaModel without_common_schema(const SchemaModel& model) {
+  std::set<std::string> schemas;
+  for (const Table& table : model.tables) schemas.insert(table.name.schema);
+  for (const View& view : model.views) schemas.insert(view.name.schema);
+  SchemaModel out = model;
+  if (schemas.size() != 1 || schemas.begin()->empty()) return out;
+  const std::string common = *schemas.begin();
+  auto strip = [&](ObjectName& name) {
+    if (name.schema == common) name.schema.clear();
+  };
+  for (Table& table : out.tables) {
+    strip(table.name);
+    for (ForeignKey& key : table.foreign_keys) strip(key.referenced_table);
+  }
+  for (View& view : out.views) {
+    strip(view.name);
+    for (ObjectName& read : view.depends_on) strip(read);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string render_mermaid(const SchemaModel& input) {
+  const SchemaModel model = without_common_schema(input);
   const std::vector<const Table*> tables = sorted_tables(model);
   const std::vector<const View*> views = sorted_views(model);
   std::vector<ObjectName> objects;
@@ -544,7 +572,8 @@ std::string render_mermaid(const SchemaModel& model) {
   return out;
 }
 
-std::string render_dot(const SchemaModel& model) {
+std::string render_dot(const SchemaModel& input) {
+  const SchemaModel model = without_common_schema(input);
   const std::vector<const Table*> tables = sorted_tables(model);
   const std::vector<const View*> views = sorted_views(model);
   std::map<ObjectName, std::string> ids;

@@ -56,6 +56,8 @@ SchemaModel filter_model(const SchemaModel& model, const DiagramFilter& filter);
 /// changed, and every view, shows its real name as the entity's label (`name["label"]`), views
 /// with ` (view)` after it. Columns carry PK, FK and UK markers, and "nullable" in their comment
 /// when they are (with the real name first when it had to be changed). Ends with a newline.
+/// When every table and view is in the same schema (PostgreSQL's `public`), names are drawn
+/// without it, here and in render_dot().
 std::string render_mermaid(const SchemaModel& model);
 
 /// `model` as a Graphviz DOT digraph laid out left to right: one HTML-like table per table or

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "engines/url.h"
 #include "integration/cli_fixture.h"
 
 namespace dbinit::test {
@@ -224,6 +225,37 @@ TEST_F(SchemaFileTest, AFailedMigrationIsNotWrittenToASchemaFile) {
   EXPECT_NE(result.err.find("migration 2 (0002-bad.sql) is recorded as failed"), std::string::npos)
       << result.err;
   EXPECT_FALSE(std::filesystem::exists(schema_path()));
+}
+
+TEST_F(SchemaFileTest, TheEnginesOwnShellLoadsTheSchemaFileLedgerIncluded) {
+  write_history();
+  up_ok();
+  ASSERT_EQ(dbinit({"schema"}).exit_code, 0);
+  const std::string text = read_file(schema_path());
+  auto loaded = make_test_database(engine());
+  loaded->query("SELECT 1");  // creates the empty database
+  RunOptions stdin_file;
+  stdin_file.stdin_data = text;
+  RunResult shell;
+  if (engine() == "sqlite") {
+    shell = run_program({"sqlite3", "-bail", loaded->url().substr(std::string("sqlite:").size())},
+                        stdin_file);
+  } else if (engine() == "postgres") {
+    shell = run_program({postgres_client("psql"), loaded->url(), "-X", "-q", "-1", "-v",
+                         "ON_ERROR_STOP=1", "-f", schema_path().string()});
+  } else {
+    std::vector<std::string> argv = mariadb_client("mariadb", *loaded);
+    argv.push_back(parse_database_url(loaded->url()).database);
+    shell = run_program(argv, stdin_file);
+  }
+  ASSERT_EQ(shell.exit_code, 0) << shell.err;
+  // The same schema and ledger, byte for byte, and nothing left to apply.
+  EXPECT_EQ(schema_of(loaded->url()), text);
+  RunResult check = dbinit({"check"}, {{"DBINIT_URL", loaded->url()}});
+  EXPECT_EQ(check.exit_code, 0) << check.err;
+  EXPECT_EQ(
+      loaded->query("SELECT applied_by FROM dbinit_migrations WHERE version = '3'").at(0).at(0),
+      "dbinit schema file");
 }
 
 }  // namespace

@@ -183,6 +183,23 @@ TEST(DiagramMermaid, AUniqueForeignKeyIsOneToOne) {
   EXPECT_TRUE(has(render_mermaid(model), "  customers ||--o{ orders : \"customer_id\"\n"));
 }
 
+TEST(DiagramMermaid, OneCommonSchemaIsLeftOut) {
+  // PostgreSQL: every table in `public`.
+  SchemaModel model = shop();
+  for (Table& table : model.tables) {
+    table.name.schema = "public";
+    for (ForeignKey& key : table.foreign_keys) key.referenced_table.schema = "public";
+  }
+  for (View& view : model.views) view.name.schema = "public";
+  EXPECT_EQ(render_mermaid(model), render_mermaid(shop()));
+  EXPECT_EQ(render_dot(model), render_dot(shop()));
+  // Two schemas: every name keeps its own.
+  model.tables[0].name.schema = "billing";
+  const std::string text = render_mermaid(model);
+  EXPECT_TRUE(has(text, "public.orders")) << text;
+  EXPECT_TRUE(has(text, "billing.")) << text;
+}
+
 TEST(DiagramMermaid, ViewsAreMarkedAndHaveNoEdges) {
   const std::string text = render_mermaid(shop());
   EXPECT_TRUE(has(text, "  big_orders[\"big_orders (view)\"] {\n    bigint id\n")) << text;
