@@ -399,7 +399,10 @@ bench_engine() {
 
 failed=()
 for engine in $engines; do
-  rm -f "$results/$engine"-{noop,fresh,schema-load,schema-dump}.{json,csv}
+  for name in ${scenarios//,/ }; do
+    [[ $name == schema ]] && name="schema-load schema-dump"
+    for part in $name; do rm -f "$results/$engine-$part".{json,csv}; done
+  done
   set +e
   (
     set -e
@@ -420,53 +423,55 @@ echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$results/environ
 # PostgreSQL and MySQL it leaves out the server's work).
 summarize() {
   local engine name csv
-  echo "| engine | scenario | dbinit | dbmate | floor | dbinit/floor | dbmate/dbinit | target |"
-  echo "|---|---|---|---|---|---|---|---|"
-  for engine in $engines; do
-    for name in noop fresh; do
-      wants "$name" || continue
-      csv=$results/$engine-$name.csv
-      if [[ ! -f "$csv" ]]; then
-        echo "| $engine | $name | not measured (the run failed) | | | | | |"
-        continue
-      fi
-      awk -F, -v engine="$engine" -v name="$name" '
-        NR > 1 { mean[$1] = $2; sd[$1] = $3 }
-        function fmt(c) { return sprintf("%.1f ± %.1f ms", mean[c] * 1000, sd[c] * 1000) }
-        END {
-          r_floor = mean["dbinit"] / mean["floor"]
-          r_dbmate = mean["dbmate"] / mean["dbinit"]
-          if (name == "noop") {
-            need = engine == "sqlite" ? 3 : engine == "postgres" ? 2 : 1
-            ok = engine == "mysql" ? r_dbmate > need : r_dbmate >= need
-            target = sprintf("dbmate/dbinit %s %g", engine == "mysql" ? ">" : ">=", need)
-          } else {
-            need = engine == "sqlite" ? 1.3 : engine == "postgres" ? 1.2 : 1.1
-            ok = r_floor <= need
-            target = sprintf("dbinit/floor <= %g", need)
-          }
-          printf "| %s | %s | %s | %s | %s | %.2f | %.2f | %s: %s |\n", engine, name,
-                 fmt("dbinit"), fmt("dbmate"), fmt("floor"), r_floor, r_dbmate, target,
-                 ok ? "met" : "MISSED"
-        }' "$csv"
+  if wants noop || wants fresh; then
+    echo "| engine | scenario | dbinit | dbmate | floor | dbinit/floor | dbmate/dbinit | target |"
+    echo "|---|---|---|---|---|---|---|---|"
+    for engine in $engines; do
+      for name in noop fresh; do
+        wants "$name" || continue
+        csv=$results/$engine-$name.csv
+        if [[ ! -f "$csv" ]]; then
+          echo "| $engine | $name | not measured (the run failed) | | | | | |"
+          continue
+        fi
+        awk -F, -v engine="$engine" -v name="$name" '
+          NR > 1 { mean[$1] = $2; sd[$1] = $3 }
+          function fmt(c) { return sprintf("%.1f ± %.1f ms", mean[c] * 1000, sd[c] * 1000) }
+          END {
+            r_floor = mean["dbinit"] / mean["floor"]
+            r_dbmate = mean["dbmate"] / mean["dbinit"]
+            if (name == "noop") {
+              need = engine == "sqlite" ? 3 : engine == "postgres" ? 2 : 1
+              ok = engine == "mysql" ? r_dbmate > need : r_dbmate >= need
+              target = sprintf("dbmate/dbinit %s %g", engine == "mysql" ? ">" : ">=", need)
+            } else {
+              need = engine == "sqlite" ? 1.3 : engine == "postgres" ? 1.2 : 1.1
+              ok = r_floor <= need
+              target = sprintf("dbinit/floor <= %g", need)
+            }
+            printf "| %s | %s | %s | %s | %s | %.2f | %.2f | %s: %s |\n", engine, name,
+                   fmt("dbinit"), fmt("dbmate"), fmt("floor"), r_floor, r_dbmate, target,
+                   ok ? "met" : "MISSED"
+          }' "$csv"
+      done
     done
-  done
-  echo
-  echo "| engine | scenario | CPU dbinit | CPU dbmate | CPU floor | dbinit/floor | dbmate/dbinit |"
-  echo "|---|---|---|---|---|---|---|"
-  for engine in $engines; do
-    for name in noop fresh; do
-      csv=$results/$engine-$name.csv
-      [[ -f "$csv" ]] || continue
-      awk -F, -v engine="$engine" -v name="$name" '
-        NR > 1 { cpu[$1] = $5 + $6 }
-        END {
-          printf "| %s | %s | %.1f ms | %.1f ms | %.1f ms | %.2f | %.2f |\n", engine, name,
-                 cpu["dbinit"] * 1000, cpu["dbmate"] * 1000, cpu["floor"] * 1000,
-                 cpu["dbinit"] / cpu["floor"], cpu["dbmate"] / cpu["dbinit"]
-        }' "$csv"
+    echo
+    echo "| engine | scenario | CPU dbinit | CPU dbmate | CPU floor | dbinit/floor | dbmate/dbinit |"
+    echo "|---|---|---|---|---|---|---|"
+    for engine in $engines; do
+      for name in noop fresh; do
+        csv=$results/$engine-$name.csv
+        [[ -f "$csv" ]] || continue
+        awk -F, -v engine="$engine" -v name="$name" '
+          NR > 1 { cpu[$1] = $5 + $6 }
+          END {
+            printf "| %s | %s | %.1f ms | %.1f ms | %.1f ms | %.2f | %.2f |\n", engine, name,
+                   cpu["dbinit"] * 1000, cpu["dbmate"] * 1000, cpu["floor"] * 1000,
+                   cpu["dbinit"] / cpu["floor"], cpu["dbmate"] / cpu["dbinit"]
+          }' "$csv"
+      done
     done
-  done
+  fi
   wants schema || return 0
   echo
   echo "| engine | schema file: dbinit up | replay: dbinit up --no-schema-file | shell loading the file | replay/schema file | target |"

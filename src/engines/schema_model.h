@@ -10,7 +10,9 @@
 // schema file renders with the engine's own fidelity. Lists are sorted by (schema, name) unless a
 // comment says otherwise, so that a model does not depend on the order objects were created in.
 
+#include <cstddef>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -171,5 +173,14 @@ struct SchemaModel {
   const Table* find_table(const ObjectName& name) const;
   bool empty() const;
 };
+
+/// The indexes 0..`needs.size()` in an order that puts each after every index in its `needs`;
+/// among indexes that are ready at the same time, the smallest first. Whatever a cycle leaves is
+/// taken in index order.
+std::vector<std::size_t> dependency_order(const std::vector<std::set<std::size_t>>& needs);
+
+/// `views` sorted by name, then in an order that creates each after the views it reads from
+/// (`depends_on`).
+std::vector<const View*> views_in_dependency_order(const std::vector<View>& views);
 
 }  // namespace dbinit

@@ -64,4 +64,16 @@ std::size_t find_ci(std::string_view text, std::string_view needle, std::size_t 
   return std::string_view::npos;
 }
 
+std::string sql_string_literal(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  out += '\'';
+  for (char c : text) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  out += '\'';
+  return out;
+}
+
 }  // namespace dbinit

@@ -20,6 +20,9 @@ std::string_view trim(std::string_view text);
 std::string_view trim_left(std::string_view text);
 std::string_view trim_right(std::string_view text);
 
+/// `text` as a standard SQL string literal: in single quotes, each quote doubled (`'it''s'`).
+std::string sql_string_literal(std::string_view text);
+
 bool is_space(char c);
 bool is_digit(char c);
 char to_lower(char c);

@@ -161,29 +161,6 @@ std::vector<ObjectName> referenced_names(std::string_view definition, std::strin
   return names;
 }
 
-// Views by name, except that each comes after the views it reads from (`depends_on`).
-std::vector<const View*> view_order(const std::vector<View>& views) {
-  std::vector<const View*> pending;
-  for (const View& view : views) pending.push_back(&view);
-  std::sort(pending.begin(), pending.end(),
-            [](const View* a, const View* b) { return a->name < b->name; });
-  std::set<ObjectName> waiting;
-  for (const View* view : pending) waiting.insert(view->name);
-  std::vector<const View*> ordered;
-  while (!pending.empty()) {
-    auto ready = std::find_if(pending.begin(), pending.end(), [&](const View* view) {
-      return std::none_of(
-          view->depends_on.begin(), view->depends_on.end(),
-          [&](const ObjectName& name) { return name != view->name && waiting.contains(name); });
-    });
-    if (ready == pending.end()) ready = pending.begin();  // a cycle cannot exist; be safe
-    ordered.push_back(*ready);
-    waiting.erase((*ready)->name);
-    pending.erase(ready);
-  }
-  return ordered;
-}
-
 std::string ledger_in(std::string_view column) {
   return fmt::format("{} NOT IN ('{}', '{}')", column, k_ledger_table, k_meta_table);
 }
@@ -386,7 +363,7 @@ SchemaModel read_schema(Engine& engine) {
         clean_view_definition(text(query("SHOW CREATE VIEW " + backtick(name)).at(0), 1));
     unordered.push_back(std::move(view));
   }
-  for (const View* view : view_order(unordered)) model.views.push_back(*view);
+  for (const View* view : views_in_dependency_order(unordered)) model.views.push_back(*view);
 
   for (const MysqlRow& row :
        query("SELECT ROUTINE_TYPE, ROUTINE_NAME, ROUTINE_BODY FROM information_schema.ROUTINES "
@@ -458,7 +435,7 @@ std::string render_schema(const SchemaModel& model) {
     out += "DELIMITER ;\n\n";
   }
 
-  for (const View* view : view_order(model.views)) out += view->definition + ";\n\n";
+  for (const View* view : views_in_dependency_order(model.views)) out += view->definition + ";\n\n";
 
   // Triggers in the model's order, which is the order they fire in.
   if (!model.triggers.empty()) {

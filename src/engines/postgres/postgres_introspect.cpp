@@ -20,6 +20,7 @@
 #include "engines/postgres/pg_connection.h"
 #include "engines/postgres/pg_schema.h"
 #include "util/error.h"
+#include "util/text.h"
 
 namespace dbinit {
 
@@ -85,20 +86,7 @@ std::string quote_literal(std::string_view text) {
     throw Error(ErrorKind::failure,
                 "a PostgreSQL string cannot hold a NUL byte (text values end at the first one)");
   }
-  std::string out = "'";
-  for (char c : text) {
-    if (c == '\'') out += '\'';
-    out += c;
-  }
-  out += '\'';
-  return out;
-}
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
+  return sql_string_literal(text);
 }
 
 /// `text` without trailing blanks and semicolons.
@@ -130,66 +118,6 @@ bool mentions_any(std::string_view text, const std::vector<std::string>& names) 
 }
 
 // --- Ordering ------------------------------------------------------------------------------------
-
-/// The indexes 0..`needs.size()` in an order that puts each after every index in its `needs`; among
-/// indexes that are ready at the same time, the smallest first. Whatever a cycle leaves is taken in
-/// index order.
-std::vector<std::size_t> dependency_order(const std::vector<std::set<std::size_t>>& needs) {
-  const std::size_t count = needs.size();
-  std::vector<std::set<std::size_t>> waiting = needs;
-  std::vector<std::vector<std::size_t>> needed_by(count);
-  for (std::size_t i = 0; i < count; ++i) {
-    waiting[i].erase(i);
-    for (std::size_t used : waiting[i]) needed_by[used].push_back(i);
-  }
-  std::set<std::size_t> ready;
-  for (std::size_t i = 0; i < count; ++i) {
-    if (waiting[i].empty()) ready.insert(i);
-  }
-  std::vector<bool> done(count, false);
-  std::vector<std::size_t> order;
-  order.reserve(count);
-  while (order.size() < count) {
-    if (ready.empty()) {
-      for (std::size_t i = 0; i < count; ++i) {
-        if (!done[i]) {
-          ready.insert(i);
-          break;
-        }
-      }
-    }
-    const std::size_t next = *ready.begin();
-    ready.erase(ready.begin());
-    if (done[next]) continue;
-    done[next] = true;
-    order.push_back(next);
-    for (std::size_t user : needed_by[next]) {
-      waiting[user].erase(next);
-      if (waiting[user].empty() && !done[user]) ready.insert(user);
-    }
-  }
-  return order;
-}
-
-/// `views` sorted by name, then in an order that creates each after the views it reads from.
-std::vector<const View*> views_in_dependency_order(const std::vector<View>& views) {
-  std::vector<const View*> by_name;
-  for (const View& view : views) by_name.push_back(&view);
-  std::stable_sort(by_name.begin(), by_name.end(),
-                   [](const View* a, const View* b) { return a->name < b->name; });
-  std::map<ObjectName, std::size_t> index;
-  for (std::size_t i = 0; i < by_name.size(); ++i) index.emplace(by_name[i]->name, i);
-  std::vector<std::set<std::size_t>> needs(by_name.size());
-  for (std::size_t i = 0; i < by_name.size(); ++i) {
-    for (const ObjectName& used : by_name[i]->depends_on) {
-      auto found = index.find(used);
-      if (found != index.end()) needs[i].insert(found->second);
-    }
-  }
-  std::vector<const View*> out;
-  for (std::size_t i : dependency_order(needs)) out.push_back(by_name[i]);
-  return out;
-}
 
 /// The part of a table's definition that names the tables it is made from: after `PARTITION OF`
 /// on its first line, or its last line when that is `INHERITS (...)`; empty for other tables.
@@ -381,7 +309,7 @@ std::string render_schema(const SchemaModel& model) {
     const std::string_view header = routine_header(routine->definition);
     if (mentions_any(header, view_names)) return Phase::after_views;
     if (mentions_any(header, table_names)) return Phase::after_tables;
-    if (equals_ignoring_case(routine->language, "sql") && !called_by_tables(routine)) {
+    if (equals_ci(routine->language, "sql") && !called_by_tables(routine)) {
       return Phase::after_tables;
     }
     return Phase::before_tables;
@@ -737,10 +665,13 @@ void CatalogReader::read_relations(SchemaModel& model) const {
   // Indexes that no constraint owns; partitions' copies of their parent's indexes are left out.
   const auto index_rows = rows(fmt::format(
       "SELECT i.indrelid::text, ic.relname, i.indisunique, am.amname, "
-      "(SELECT array_agg(CASE WHEN i.indkey[k - 1] <> 0 THEN (SELECT a.attname::text FROM "
-      "pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = i.indkey[k - 1]) "
-      "ELSE pg_get_indexdef(i.indexrelid, k, true) END ORDER BY k) "
-      "FROM generate_series(1, i.indnkeyatts) k)::text, "
+      // The key columns through a join on pg_attribute's (attrelid, attnum) index: a subquery
+      // per key looked pg_attribute up ten times slower on a 700-table database.
+      "(SELECT array_agg(CASE WHEN u.attnum <> 0 THEN a.attname::text "
+      "ELSE pg_get_indexdef(i.indexrelid, u.k::int, true) END ORDER BY u.k) "
+      "FROM unnest(i.indkey::int2[]) WITH ORDINALITY u(attnum, k) "
+      "LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = u.attnum "
+      "WHERE u.k <= i.indnkeyatts)::text, "
       "pg_get_expr(i.indpred, i.indrelid), pg_get_indexdef(i.indexrelid), c.relkind::text "
       "FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid "
       "JOIN pg_am am ON am.oid = ic.relam JOIN pg_class c ON c.oid = i.indrelid "

@@ -442,46 +442,6 @@ Table read_table(Reader& reader, const std::string& name, const std::string& sql
   return table;
 }
 
-// Views in an order that creates each after the views it reads; among views that are ready at
-// the same time, by name (Kahn's algorithm over a name-sorted list).
-void order_views(std::vector<View>& views) {
-  std::map<ObjectName, std::size_t> index;
-  for (std::size_t i = 0; i < views.size(); ++i) index[views[i].name] = i;
-  std::vector<std::size_t> waiting(views.size(), 0);
-  std::vector<std::vector<std::size_t>> readers(views.size());
-  for (std::size_t i = 0; i < views.size(); ++i) {
-    for (const ObjectName& read : views[i].depends_on) {
-      auto found = index.find(read);
-      if (found == index.end() || found->second == i) continue;
-      ++waiting[i];
-      readers[found->second].push_back(i);
-    }
-  }
-  std::set<std::size_t> ready;
-  for (std::size_t i = 0; i < views.size(); ++i) {
-    if (waiting[i] == 0) ready.insert(i);
-  }
-  std::vector<bool> done(views.size(), false);
-  std::vector<View> ordered;
-  while (ordered.size() < views.size()) {
-    if (ready.empty()) {
-      // Views cannot read each other in a cycle; if the catalog says so, take them by name.
-      for (std::size_t i = 0; i < views.size(); ++i) {
-        if (!done[i]) ready.insert(i);
-      }
-    }
-    std::size_t next = *ready.begin();
-    ready.erase(ready.begin());
-    if (done[next]) continue;
-    done[next] = true;
-    ordered.push_back(views[next]);
-    for (std::size_t reader : readers[next]) {
-      if (--waiting[reader] == 0 && !done[reader]) ready.insert(reader);
-    }
-  }
-  views = std::move(ordered);
-}
-
 SchemaModel read_model(Reader& reader, bool full);
 
 // One read transaction around the whole reading, when the caller has none: without it, every
@@ -570,7 +530,9 @@ SchemaModel read_model(Reader& reader, bool full) {
       model.triggers.push_back(std::move(trigger));
     }
   }
-  order_views(model.views);
+  std::vector<View> ordered;
+  for (const View* view : views_in_dependency_order(model.views)) ordered.push_back(*view);
+  model.views = std::move(ordered);
   std::sort(model.triggers.begin(), model.triggers.end(), [](const Trigger& a, const Trigger& b) {
     return std::tie(a.table, a.name) < std::tie(b.table, b.name);
   });
@@ -604,13 +566,7 @@ std::string ledger_ddl() {
 }
 
 std::string quote_literal(std::string_view text) {
-  std::string out = "'";
-  for (char c : text) {
-    if (c == '\'') out += '\'';
-    out += c;
-  }
-  out += '\'';
-  return out;
+  return sql_string_literal(text);
 }
 
 }  // namespace
