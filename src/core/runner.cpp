@@ -156,13 +156,19 @@ void UpRun::consider_schema_file() {
   try {
     const std::string text = read_file(file);
     const EngineInfo* engine = find_engine(m_project.url.engine);
-    const std::vector<LedgerEntry> rows = read_schema_file_rows(text, *engine->schema, display);
-    stale = schema_file_staleness(rows, m_files.migrations);
-    if (!stale && m_options.to && Version(rows.back().version) > *m_options.to) {
-      // Not stale, only further than asked: no warning.
-      m_reporter.detail(fmt::format("{} records migrations after --to {}; replaying them instead",
-                                    display, m_options.to->str()));
-      return;
+    const std::optional<std::string> written_for = schema_file_engine(text);
+    if (written_for && *written_for != engine->name) {
+      stale =
+          fmt::format("it was written for {}, and the database is {}", *written_for, engine->name);
+    } else {
+      const std::vector<LedgerEntry> rows = read_schema_file_rows(text, *engine->schema, display);
+      stale = schema_file_staleness(rows, m_files.migrations);
+      if (!stale && m_options.to && Version(rows.back().version) > *m_options.to) {
+        // Not stale, only further than asked: no warning.
+        m_reporter.detail(fmt::format("{} records migrations after --to {}; replaying them instead",
+                                      display, m_options.to->str()));
+        return;
+      }
     }
   } catch (const Error& error) {
     stale = error.message();

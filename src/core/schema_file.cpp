@@ -22,6 +22,9 @@ constexpr std::string_view k_header =
 constexpr std::string_view k_ledger_header =
     "-- The migrations this schema contains (dbinit's ledger).\n";
 
+// The header line naming the engine the file is for.
+constexpr std::string_view k_engine_line = "-- engine: ";
+
 // How each recorded row starts; read_schema_file_rows() looks for exactly this.
 constexpr std::string_view k_insert =
     "INSERT INTO dbinit_migrations (version, name, checksum, state, applied_at, duration_ms, "
@@ -183,6 +186,7 @@ std::vector<LedgerEntry> schema_file_rows(std::span<const Migration> migrations)
 std::string render_schema_file(const SchemaSupport& support, const SchemaModel& model,
                                std::span<const LedgerEntry> rows) {
   std::string out(k_header);
+  if (!model.engine.empty()) out += fmt::format("{}{}\n", k_engine_line, model.engine);
   std::string ddl = support.render(model);
   if (!ddl.empty()) {
     out += '\n';
@@ -203,6 +207,21 @@ std::string render_schema_file(const SchemaSupport& support, const SchemaModel& 
                        optional(row.down_sql), optional(row.error));
   }
   return out;
+}
+
+std::optional<std::string> schema_file_engine(std::string_view text) {
+  // Only the comment lines at the top of the file are its header.
+  std::size_t at = 0;
+  while (at < text.size() && text.substr(at).starts_with("--")) {
+    std::size_t end = text.find('\n', at);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view line = text.substr(at, end - at);
+    if (line.starts_with(k_engine_line)) {
+      return std::string(trim(line.substr(k_engine_line.size())));
+    }
+    at = end + 1;
+  }
+  return std::nullopt;
 }
 
 std::vector<LedgerEntry> read_schema_file_rows(std::string_view text, const SchemaSupport& support,

@@ -38,6 +38,10 @@ std::vector<LedgerEntry> schema_file_rows(std::span<const Migration> migrations)
 std::string render_schema_file(const SchemaSupport& support, const SchemaModel& model,
                                std::span<const LedgerEntry> rows);
 
+/// The engine a schema file was written for (its `-- engine: NAME` header line), or nullopt when
+/// the text has no such line.
+std::optional<std::string> schema_file_engine(std::string_view text);
+
 /// The ledger rows that the schema file text `text` records, read back from the INSERT statements
 /// render_schema_file() writes (version, name, checksum and state; down_sql when present).
 /// Throws Error{config} naming `display` and the line when such a statement cannot be read.

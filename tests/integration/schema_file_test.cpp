@@ -162,6 +162,20 @@ TEST_F(SchemaFileTest, AStaleSchemaFileIsIgnoredWithOneWarning) {
       << gone.err;
 }
 
+TEST_F(SchemaFileTest, ASchemaFileOfAnotherEngineIsNotLoaded) {
+  write_history();
+  const std::string other = engine() == "sqlite" ? "postgres" : "sqlite";
+  project().write("db/schema.sql", "-- written elsewhere\n-- engine: " + other +
+                                       "\nCREATE TABLE nothing (id INTEGER);\n");
+  RunResult up = dbinit({"up"});
+  ASSERT_EQ(up.exit_code, 0) << up.err;
+  EXPECT_NE(up.err.find("db/schema.sql is stale and was not used (it was written for " + other +
+                        ", and the database is " + engine() + ")"),
+            std::string::npos)
+      << up.err;
+  EXPECT_EQ(db().tables(), (std::vector<std::string>{"members", "people", "teams"}));
+}
+
 TEST_F(SchemaFileTest, AnUnreadableLedgerRowIsAWarningNotAFailure) {
   write_history();
   project().write("db/schema.sql",

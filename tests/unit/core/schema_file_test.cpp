@@ -66,6 +66,7 @@ Migration migration(std::string version, std::string name, std::string checksum,
 
 SchemaModel one_table() {
   SchemaModel model;
+  model.engine = "sqlite";
   Table table;
   table.name.name = "people";
   table.definition = "CREATE TABLE people (id INTEGER)";
@@ -103,6 +104,14 @@ TEST(SchemaFile, RowsRoundTripThroughTheTextOnEitherQuoting) {
     EXPECT_EQ(text, render_schema_file(*support, one_table(), rows));
     EXPECT_EQ(schema_file_staleness(read, migrations), std::nullopt);
   }
+}
+
+TEST(SchemaFile, TheHeaderNamesTheEngine) {
+  const std::string text = render_schema_file(k_standard, one_table(), {});
+  EXPECT_EQ(schema_file_engine(text), "sqlite");
+  EXPECT_EQ(schema_file_engine("-- a comment\nCREATE TABLE t (id INTEGER);\n-- engine: mysql\n"),
+            std::nullopt);
+  EXPECT_EQ(schema_file_engine(""), std::nullopt);
 }
 
 TEST(SchemaFile, LedgerRowsBecomeAppliedRowsWithoutTimesOrHosts) {
