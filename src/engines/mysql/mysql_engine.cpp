@@ -187,13 +187,7 @@ std::string megabytes(std::size_t bytes) {
 }
 
 std::string backtick(std::string_view name) {
-  std::string out = "`";
-  for (char c : name) {
-    out += c;
-    if (c == '`') out += '`';
-  }
-  out += '`';
-  return out;
+  return mysql_quote_identifier(name);
 }
 
 using Row = MysqlRow;
@@ -936,6 +930,16 @@ class MysqlEngine final : public Engine {
 };
 
 }  // namespace
+
+std::string mysql_quote_identifier(std::string_view name) {
+  std::string out = "`";
+  for (char c : name) {
+    out += c;
+    if (c == '`') out += '`';
+  }
+  out += '`';
+  return out;
+}
 
 std::unique_ptr<Engine> make_mysql_engine(const DatabaseUrl& url) {
   return std::make_unique<MysqlEngine>(url);

@@ -48,6 +48,9 @@ namespace dbinit {
 /// Throws Error{config} for URL parameters it does not know.
 std::unique_ptr<Engine> make_mysql_engine(const DatabaseUrl& url);
 
+/// `name` in backticks, a backtick in it doubled: a MySQL identifier whatever it holds.
+std::string mysql_quote_identifier(std::string_view name);
+
 /// Schema files and diagrams on mysql (mysql_introspect.cpp).
 extern const SchemaSupport k_mysql_schema_support;
 

@@ -37,13 +37,7 @@ constexpr std::string_view k_foreign_key_checks_back =
 constexpr std::string_view k_set_names = "/*!40101 SET NAMES utf8mb4 */;\n\n";
 
 std::string backtick(std::string_view name) {
-  std::string out = "`";
-  for (char c : name) {
-    out += c;
-    if (c == '`') out += '`';
-  }
-  out += '`';
-  return out;
+  return mysql_quote_identifier(name);
 }
 
 // Removes the first `DEFINER=user@host ` clause: definers name accounts of the server the object

@@ -66,13 +66,7 @@ std::string quote_ident(std::string_view name) {
     bare = false;
   }
   if (bare) return std::string(name);
-  std::string out = "\"";
-  for (char c : name) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-  return out;
+  return pg_quote_identifier(name);
 }
 
 /// `schema.name`, each part quoted where needed; `name` alone without a schema.
