@@ -40,7 +40,10 @@ int command_schema(Common& common, const SchemaFlags& flags) {
   if (flags.check) {
     require_migrations_dir(settings);
     if (to_stdout) {
-      throw Error(ErrorKind::usage, "--check compares a file: give --output FILE, not -");
+      Error error(ErrorKind::usage, "--check compares a file: give --output FILE, not -");
+      error.state = "nothing was read or written";
+      error.hint = "leave out --output to check the schema file (--schema-file, db/schema.sql)";
+      throw error;
     }
     std::error_code ec;
     if (!fs::is_regular_file(file, ec)) {

@@ -343,8 +343,8 @@ SchemaResult read_schema_file_of_database(const Project& project, std::chrono::m
     error.where = project.url.redacted();
     error.state = "nothing was written";
     error.hint =
-        "run `dbinit up` to create it, or `dbinit schema --check` to compare the schema "
-        "file with what the migrations build";
+        "run `dbinit up` to create it, or write the file from the migrations alone with "
+        "`dbinit schema --from-migrations`";
     throw error;
   }
   const std::vector<LedgerEntry> ledger =

@@ -272,5 +272,43 @@ TEST_F(SchemaFileTest, TheEnginesOwnShellLoadsTheSchemaFileLedgerIncluded) {
       "dbinit schema file");
 }
 
+TEST_F(SchemaFileTest, AFreshSchemaFileThatFailsToLoadSaysHowToReplay) {
+  write_history();
+  ASSERT_EQ(dbinit({"schema", "--from-migrations"}).exit_code, 0);
+  // The recorded checksums still match, but a statement of the file fails.
+  const std::string text = read_file(schema_path());
+  const std::size_t ddl = text.find("\n\n") + 2;
+  project().write("db/schema.sql",
+                  text.substr(0, ddl) + failing_statement() + "\n" + text.substr(ddl));
+  RunResult up = dbinit({"up"});
+  EXPECT_EQ(up.exit_code, 1) << up.err;
+  EXPECT_NE(up.err.find("db/schema.sql line "), std::string::npos) << up.err;
+  EXPECT_NE(up.err.find("`dbinit up --no-schema-file`"), std::string::npos) << up.err;
+  if (transactional()) {
+    EXPECT_NE(up.err.find("still empty"), std::string::npos) << up.err;
+    EXPECT_TRUE(db().tables().empty());
+  } else {
+    EXPECT_NE(up.err.find("the schema file was loaded only in part"), std::string::npos) << up.err;
+  }
+  // What the hint says works.
+  auto fresh = make_test_database(engine());
+  RunResult replay = dbinit({"up", "--no-schema-file"}, {{"DBINIT_URL", fresh->url()}});
+  EXPECT_EQ(replay.exit_code, 0) << replay.err;
+}
+
+TEST_F(SchemaFileTest, SchemaOfAMissingDatabaseIsAUsageError) {
+  write_history();
+  RunResult result = dbinit({"schema"});
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_NE(result.err.find("the database does not exist"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("--from-migrations"), std::string::npos) << result.err;
+  EXPECT_FALSE(std::filesystem::exists(schema_path()));
+  EXPECT_FALSE(db().exists());
+
+  RunResult check = dbinit({"schema", "--check", "--output", "-"});
+  EXPECT_EQ(check.exit_code, 2) << check.err;
+  EXPECT_NE(check.err.find("--check compares a file"), std::string::npos) << check.err;
+}
+
 }  // namespace
 }  // namespace dbinit::test

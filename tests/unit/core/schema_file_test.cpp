@@ -4,36 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include "engines/mysql/mysql_engine.h"
+#include "engines/postgres/postgres_engine.h"
 #include "util/error.h"
 
 namespace dbinit {
 namespace {
-
-std::string standard_quote(std::string_view text) {
-  std::string out = "'";
-  for (char c : text) {
-    if (c == '\'') out += '\'';
-    out += c;
-  }
-  return out + "'";
-}
-
-// MySQL's default sql_mode: backslashes escape.
-std::string backslash_quote(std::string_view text) {
-  std::string out = "'";
-  for (char c : text) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '\'') {
-      out += "''";
-    } else if (c == '\0') {
-      out += "\\0";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
 
 std::string render_tables(const SchemaModel& model) {
   std::string out;
@@ -49,10 +25,12 @@ SchemaModel read_nothing(Engine&) {
   return {};
 }
 
-const SchemaSupport k_standard{read_nothing,   render_tables, ledger_ddl,
-                               standard_quote, false,         "now()"};
-const SchemaSupport k_backslash{read_nothing,    render_tables, ledger_ddl,
-                                backslash_quote, true,          "UTC_TIMESTAMP()"};
+const SchemaSupport k_standard{read_nothing, render_tables,
+                               ledger_ddl,   k_postgres_schema_support.quote_literal,
+                               false,        "now()"};
+const SchemaSupport k_backslash{read_nothing, render_tables,
+                                ledger_ddl,   k_mysql_schema_support.quote_literal,
+                                true,         "UTC_TIMESTAMP()"};
 
 Migration migration(std::string version, std::string name, std::string checksum,
                     std::optional<std::string> down = std::nullopt) {
