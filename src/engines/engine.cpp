@@ -6,6 +6,7 @@
 
 #include "engines/mysql/mysql_engine.h"
 #include "engines/postgres/postgres_engine.h"
+#include "engines/snapshot.h"
 #include "engines/sqlite/sqlite_engine.h"
 #include "util/error.h"
 #include "util/text.h"
@@ -41,9 +42,12 @@ constexpr std::string_view k_postgres_aliases[] = {"postgresql"};
 constexpr std::string_view k_mysql_aliases[] = {"mariadb"};
 
 constexpr EngineInfo k_engines[] = {
-    {"sqlite", k_sqlite_aliases, true, make_sqlite_engine, &k_sqlite_schema_support},
-    {"postgres", k_postgres_aliases, false, make_postgres_engine, &k_postgres_schema_support},
-    {"mysql", k_mysql_aliases, false, make_mysql_engine, &k_mysql_schema_support},
+    {"sqlite", k_sqlite_aliases, true, make_sqlite_engine, &k_sqlite_schema_support,
+     &k_sqlite_snapshot_support},
+    {"postgres", k_postgres_aliases, false, make_postgres_engine, &k_postgres_schema_support,
+     &k_postgres_snapshot_support},
+    {"mysql", k_mysql_aliases, false, make_mysql_engine, &k_mysql_schema_support,
+     &k_mysql_snapshot_support},
 };
 
 }  // namespace
@@ -75,6 +79,15 @@ const SchemaSupport& schema_support(const Engine& engine) {
     throw Error(ErrorKind::failure, fmt::format("engine {} has no schema support", engine.name()));
   }
   return *info->schema;
+}
+
+const SnapshotSupport& snapshot_support(const Engine& engine) {
+  const EngineInfo* info = find_engine(engine.name());
+  if (!info || !info->snapshot || !info->snapshot->dump) {
+    throw Error(ErrorKind::failure,
+                fmt::format("engine {} has no snapshot support", engine.name()));
+  }
+  return *info->snapshot;
 }
 
 SchemaModel read_for_rendering(const SchemaSupport& support, Engine& engine) {

@@ -23,6 +23,8 @@
 
 namespace dbinit {
 
+struct SnapshotSupport;  // engines/snapshot.h
+
 /// The table dbinit keeps its state in (SPEC.md "The ledger").
 inline constexpr std::string_view k_ledger_table = "dbinit_migrations";
 /// The key/value companion table of the ledger (`Engine::meta`).
@@ -243,6 +245,8 @@ struct EngineInfo {
   std::unique_ptr<Engine> (*make)(const DatabaseUrl& url) = nullptr;
   /// Schema files, diagrams and schema comparisons on this engine.
   const SchemaSupport* schema = nullptr;
+  /// Snapshots (`dump`, `load`) on this engine (engines/snapshot.h).
+  const SnapshotSupport* snapshot = nullptr;
 };
 
 /// Every engine dbinit is built with, the embedded default (SQLite) first.

@@ -44,6 +44,8 @@
 
 namespace dbinit {
 
+struct SnapshotSupport;
+
 /// Builds the mysql engine for `url` (url.engine == "mysql"). Does not connect: see Engine::open().
 /// Throws Error{config} for URL parameters it does not know.
 std::unique_ptr<Engine> make_mysql_engine(const DatabaseUrl& url);
@@ -53,6 +55,8 @@ std::string mysql_quote_identifier(std::string_view name);
 
 /// Schema files and diagrams on mysql (mysql_introspect.cpp).
 extern const SchemaSupport k_mysql_schema_support;
+/// Snapshots on mysql (mysql_snapshot.cpp).
+extern const SnapshotSupport k_mysql_snapshot_support;
 
 /// The statements that create the ledger and meta tables when missing: ensure_ledger() runs them
 /// and k_mysql_schema_support.ledger_ddl() prints them. Versions and keys are ASCII; a binary

@@ -7,12 +7,16 @@
 
 namespace dbinit {
 
+struct SnapshotSupport;
+
 /// Builds the postgres engine for `url` (url.engine == "postgres"). Does not connect: see
 /// Engine::open().
 std::unique_ptr<Engine> make_postgres_engine(const DatabaseUrl& url);
 
 /// Schema files and diagrams on postgres (postgres_introspect.cpp).
 extern const SchemaSupport k_postgres_schema_support;
+/// Snapshots on postgres (postgres_snapshot.cpp).
+extern const SnapshotSupport k_postgres_snapshot_support;
 
 class PgConnection;
 
