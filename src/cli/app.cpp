@@ -66,6 +66,7 @@ void add_commands(Commands& commands) {
   add_seed_command(commands);
   add_schema_command(commands);
   add_diagram_command(commands);
+  add_snapshot_commands(commands);
 }
 
 // The subcommand `args` name: the first argument that is neither an option of `root` nor the

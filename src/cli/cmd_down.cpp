@@ -28,13 +28,7 @@ struct DownFlags {
 // Asks at a terminal for the database's name; only called when stdin is a terminal (a script
 // gets the refusal and its hint instead).
 std::string ask_on_terminal(const std::string& name, const std::string& target) {
-  print_err(
-      fmt::format("dbinit: rolling back migrations of {} may drop data\n"
-                  "dbinit: type the database's name ({}) to confirm: ",
-                  target, name));
-  std::string line;
-  if (!std::getline(std::cin, line)) return {};
-  return line;
+  return ask_database_name("rolling back migrations of {} may drop data", name, target);
 }
 
 int parse_steps(const std::string& text) {

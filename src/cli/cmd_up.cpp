@@ -41,6 +41,8 @@ UpOptions up_options(const Settings& settings, const UpFlags& flags) {
   options.dry_run = flags.dry_run;
   options.allow_missing = flags.allow_missing;
   options.use_schema_file = !flags.no_schema_file;
+  options.load = settings.load;
+  options.backup_before = settings.backup_before;
   if (flags.to) {
     if (!Version::is_valid(*flags.to)) {
       throw Error(ErrorKind::usage,
@@ -53,13 +55,9 @@ UpOptions up_options(const Settings& settings, const UpFlags& flags) {
 
 // Asks on the terminal for the database's name before it is dropped; returns the answer.
 std::string ask_on_terminal(const std::string& name, const std::string& target) {
-  print_err(
-      fmt::format("dbinit: this drops the database {} and everything in it, then migrates and "
-                  "seeds it again\ndbinit: type the database's name ({}) to confirm: ",
-                  target, name));
-  std::string line;
-  if (!std::getline(std::cin, line)) return {};
-  return line;
+  return ask_database_name(
+      "this drops the database {} and everything in it, then migrates and seeds it again", name,
+      target);
 }
 
 enum class UpMode { up, run, reset };
@@ -107,7 +105,10 @@ int command_up(Common& common, const UpFlags& flags, milliseconds wait_default, 
   options.confirmed = settings.confirmed;
   options.skip_seed = settings.skip_seed;
   if (isatty(STDIN_FILENO)) options.ask = ask_on_terminal;
+  TerminalProgress progress(common.verbosity(), "loading");
+  options.progress = &progress;
   const UpResult result = up_or_baseline(settings, options, flags, reporter, common);
+  progress.finish();
   std::string summary = up_summary(result, flags);
   reporter.note(summary);
 
@@ -117,6 +118,8 @@ int command_up(Common& common, const UpFlags& flags, milliseconds wait_default, 
               {"skipped", result.skipped}, {"pending", result.pending},
               {"dry_run", flags.dry_run},  {"duration_ms", result.duration_ms},
               {"dropped", result.dropped}, {"seeded", result.seeded}};
+  out["snapshot"] = result.loaded_snapshot.empty() ? json(nullptr) : json(result.loaded_snapshot);
+  out["backup"] = result.backup.empty() ? json(nullptr) : json(result.backup);
   out["schema_file"] = result.from_schema_file && !result.restored.empty()
                            ? json(result.restored.front())
                            : json(nullptr);
@@ -162,10 +165,16 @@ std::string up_summary(const UpResult& result, const UpFlags& flags) {
                           result.restored.empty()   ? ""
                           : result.from_schema_file ? " after loading the schema file"
                                                     : " after restoring the init dump");
-  } else if (result.applied.empty() && result.restored.empty() && result.seeded.empty()) {
+  } else if (result.applied.empty() && result.restored.empty() && result.seeded.empty() &&
+             result.loaded_snapshot.empty()) {
     summary =
         fmt::format("database is up to date at {} ({} applied, {})", version_text(result.version),
                     result.skipped, duration_text(milliseconds(result.duration_ms)));
+  } else if (!result.loaded_snapshot.empty()) {
+    summary = fmt::format("database is at {}: loaded snapshot {} and applied {} in {}",
+                          version_text(result.version), result.loaded_snapshot,
+                          plural(static_cast<long>(result.applied.size()), "migration"),
+                          duration_text(milliseconds(result.duration_ms)));
   } else if (result.from_schema_file) {
     summary = fmt::format("database is at {}: loaded the schema file ({}) and applied {} in {}",
                           version_text(result.version), plural(result.skipped, "migration"),
@@ -228,6 +237,12 @@ void add_up_flags(CLI::App& app, Common& common, UpFlags& flags, UpMode mode) {
                "build an empty database by replaying the migrations even when the schema file "
                "(db/schema.sql) is up to date");
   app.add_flag("--dry-run", flags.dry_run, "print what would be done and change nothing");
+  app.add_option("--load", common.flags.load,
+                 "on an empty database, load this snapshot first (env DBINIT_LOAD; default: "
+                 "_init when db/backups has it)");
+  app.add_flag("--backup-before", common.flags.backup_before,
+               "take a snapshot before applying pending migrations; on MySQL, load it back when "
+               "one fails (env DBINIT_BACKUP_BEFORE=1, toml backup_before = true)");
   app.add_option("--wait", common.flags.wait,
                  "wait this long for the server to accept connections (e.g. 30s)");
   app.add_option("--lock-timeout", common.flags.lock_timeout,

@@ -82,11 +82,12 @@ void add_new_command(Commands& commands);      // new
 void add_repair_command(Commands& commands);   // repair
 void add_seed_command(Commands& commands);     // seed
 
-void add_down_command(Commands& commands);      // down
-void add_baseline_command(Commands& commands);  // baseline
-void add_verify_command(Commands& commands);    // verify
-void add_schema_command(Commands& commands);    // schema
-void add_diagram_command(Commands& commands);   // diagram
+void add_down_command(Commands& commands);       // down
+void add_baseline_command(Commands& commands);   // baseline
+void add_verify_command(Commands& commands);     // verify
+void add_schema_command(Commands& commands);     // schema
+void add_diagram_command(Commands& commands);    // diagram
+void add_snapshot_commands(Commands& commands);  // dump, load, backups
 
 // --- helpers for the command files ---------------------------------------------------------
 

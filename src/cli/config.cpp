@@ -97,7 +97,7 @@ namespace {
 // The toml keys a project (or a [services.NAME] table) may set.
 const std::set<std::string, std::less<>> k_project_keys = {
     "url", "dir",  "init",         "seeds",       "backups", "schema_file",
-    "env", "wait", "lock_timeout", "transaction", "hooks",
+    "env", "wait", "lock_timeout", "transaction", "hooks",   "backup_before",
 };
 
 // Replaces `${VAR}` with the variable's value; an unset variable is an error naming it.
@@ -290,6 +290,10 @@ class TomlConfig {
     setting.where = location(*node);
     if (const auto* value = node->as_string()) {
       setting.value = substitute(value->get(), env, setting.where);
+      return setting;
+    }
+    if (const auto* value = node->as_boolean()) {
+      setting.value = value->get() ? "1" : "0";
       return setting;
     }
     if (const auto* value = node->as_integer(); value && integer_ok) {
@@ -548,6 +552,15 @@ Settings resolve_settings(const Flags& flags, const EnvLookup& env,
         break;
       }
     }
+  }
+  if (std::optional<Setting> value = pick(flags.load, "--load", {"DBINIT_LOAD"}, "load")) {
+    settings.load = value->value;
+  }
+  if (flags.backup_before) {
+    settings.backup_before = true;
+  } else if (std::optional<Setting> value =
+                 pick(std::nullopt, "--backup-before", {"DBINIT_BACKUP_BEFORE"}, "backup_before")) {
+    settings.backup_before = parse_switch_value(value->value, value->name);
   }
   settings.project.applied_by = applied_by();
   return settings;

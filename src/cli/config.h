@@ -40,6 +40,10 @@ struct Flags {
   bool skip_hooks = false;
   /// `up --clean`: reset, then up.
   bool clean = false;
+  /// `up --load NAME`: the snapshot to load into an empty database.
+  std::optional<std::string> load;
+  /// `up --backup-before`: a snapshot before pending migrations are applied.
+  bool backup_before = false;
 };
 
 /// Looks up an environment variable; nullopt when unset. Tests pass a map instead of getenv.
@@ -70,6 +74,11 @@ struct Settings {
   bool clean = false;
   /// What asked for the clean, for messages: `up --clean`, `DBINIT_CLEAN=1`.
   std::string clean_origin;
+  /// --load NAME or DBINIT_LOAD: the snapshot `up` loads into an empty database; empty: none
+  /// (then `_init`, when the backups folder has it).
+  std::string load;
+  /// --backup-before, DBINIT_BACKUP_BEFORE=1 or `backup_before = true` in dbinit.toml.
+  bool backup_before = false;
 };
 
 /// Resolves every setting. The URL is `--url`, else the selected service's own `url`, else

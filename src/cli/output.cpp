@@ -1,6 +1,9 @@
 #include "cli/output.h"
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <iostream>
 
 #include <fmt/format.h>
 
@@ -57,6 +60,64 @@ void print_err(std::string_view text) {
 
 void print_json(const json& document) {
   print_out(redacted(document).dump(2, ' ', false, json::error_handler_t::replace) + "\n");
+}
+
+TerminalProgress::TerminalProgress(Verbosity verbosity, std::string verb)
+    : m_enabled(verbosity != Verbosity::quiet && ::isatty(STDERR_FILENO) == 1),
+      m_verb(std::move(verb)),
+      m_start(std::chrono::steady_clock::now()),
+      m_last(m_start) {}
+
+TerminalProgress::~TerminalProgress() {
+  finish();
+}
+
+void TerminalProgress::table(std::string_view name, std::int64_t expected_rows) {
+  m_table = std::string(name);
+  m_expected = expected_rows;
+  m_rows = 0;
+  draw(true);
+}
+
+void TerminalProgress::advance(std::int64_t rows, std::int64_t bytes) {
+  m_rows += rows;
+  m_bytes += bytes;
+  m_total_bytes += bytes;
+  draw(false);
+}
+
+void TerminalProgress::draw(bool force) {
+  if (!m_enabled) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (!force && now - m_last < std::chrono::milliseconds(100)) return;
+  m_last = now;
+  const double seconds = std::chrono::duration<double>(now - m_start).count();
+  const double rate = seconds > 0 ? static_cast<double>(m_total_bytes) / seconds : 0;
+  std::string text = fmt::format("dbinit: {} {}: {} rows", m_verb, m_table, m_rows);
+  if (m_expected > 0) text += fmt::format(" of {}", m_expected);
+  text +=
+      fmt::format(", {:.1f} MB, {:.1f} MB/s", static_cast<double>(m_total_bytes) / 1e6, rate / 1e6);
+  if (m_expected > 0 && m_rows > 0 && m_rows < m_expected && seconds > 0.5) {
+    const double table_rate = static_cast<double>(m_rows) / seconds;
+    text +=
+        fmt::format(", about {:.0f}s left", static_cast<double>(m_expected - m_rows) / table_rate);
+  }
+  print_err("\r\033[K" + text);
+  m_drawn = true;
+}
+
+void TerminalProgress::finish() {
+  if (m_drawn) print_err("\r\033[K");
+  m_drawn = false;
+}
+
+std::string ask_database_name(std::string_view warning, const std::string& name,
+                              const std::string& target) {
+  print_err(fmt::format("dbinit: {}\ndbinit: type the database's name ({}) to confirm: ",
+                        fmt::format(fmt::runtime(warning), target), name));
+  std::string line;
+  if (!std::getline(std::cin, line)) return {};
+  return line;
 }
 
 void HumanReporter::note(std::string_view text) {

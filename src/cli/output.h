@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/reporter.h"
+#include "engines/snapshot.h"
 #include "util/error.h"
 
 namespace dbinit::cli {
@@ -29,6 +30,37 @@ class HumanReporter final : public Reporter {
  private:
   Verbosity m_verbosity;
 };
+
+/// One progress line on stderr for dumps and loads (`dbinit: loading public.orders: 1.2M of 3.0M
+/// rows, 140 MB, 95 MB/s, 2s left`), redrawn at most ten times a second, only when stderr is a
+/// terminal and not with -q. finish() clears it.
+class TerminalProgress final : public SnapshotProgress {
+ public:
+  TerminalProgress(Verbosity verbosity, std::string verb);
+  ~TerminalProgress() override;
+  void table(std::string_view name, std::int64_t expected_rows) override;
+  void advance(std::int64_t rows, std::int64_t bytes) override;
+  /// Clears the line.
+  void finish();
+
+ private:
+  void draw(bool force);
+  bool m_enabled = false;
+  bool m_drawn = false;
+  std::string m_verb;
+  std::string m_table;
+  std::int64_t m_expected = -1;
+  std::int64_t m_rows = 0;
+  std::int64_t m_bytes = 0;
+  std::int64_t m_total_bytes = 0;
+  std::chrono::steady_clock::time_point m_start;
+  std::chrono::steady_clock::time_point m_last;
+};
+
+/// Asks at the terminal for the database's name after `warning` (`this drops the database ...`);
+/// returns the line typed, empty when there is none. Only for a stdin that is a terminal.
+std::string ask_database_name(std::string_view warning, const std::string& name,
+                              const std::string& target);
 
 /// Writes `text` to stdout / stderr, known secrets redacted, and flushes.
 void print_out(std::string_view text);

@@ -10,6 +10,7 @@
 #include "core/guard.h"
 #include "core/schema_file.h"
 #include "core/seed.h"
+#include "core/snapshot.h"
 #include "util/elapsed.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -62,6 +63,14 @@ class UpRun {
   void consider_schema_file();
   // `reset` / `up --clean`: the guard, then the drop (or, with --dry-run, what it would do).
   void clean_database();
+  // Loads m_snapshot into the empty database under the lock (unless another starter filled it
+  // meanwhile), then reads the state again.
+  void load_snapshot();
+  // --backup-before: the snapshot before the pending migrations run.
+  void take_backup();
+  // --backup-before on an engine whose migrations cannot be rolled back: loads the backup again
+  // after `error`, and says so in the error's state.
+  void restore_backup(Error& error);
   // Verifies applied migrations against their files; throws drift / failed errors.
   void check_applied(const Status& status, bool under_lock) const;
   LedgerEntry ledger_entry(const Migration& migration, LedgerState state, std::int64_t duration_ms,
@@ -91,6 +100,9 @@ class UpRun {
   std::vector<fs::path> m_seeds;
   // The database is empty, has seeds, but the environment is production: they are not applied.
   bool m_seeds_withheld = false;
+  // The snapshot to load into the empty database (`--load NAME`, `_init`), if any.
+  std::optional<std::string> m_snapshot;
+  bool m_load_ignored_noted = false;
   // --dry-run with --clean: plan as if the database had been dropped.
   bool m_pretend_dropped = false;
   // The ledger load_and_connect read, used by the first load_state().
@@ -329,12 +341,24 @@ void UpRun::load_state(bool under_lock) {
   }
   replan(under_lock);
   m_result.skipped = m_status.applied + m_status.baseline;
-  m_init = m_empty ? find_init_dump(m_project.init_path) : std::vector<fs::path>{};
+  m_snapshot.reset();
+  if (m_empty && (m_options.use_init_snapshot || !m_options.load.empty())) {
+    m_snapshot = snapshot_for_empty_database(m_project, m_options.load);
+  } else if (!m_empty && !m_options.load.empty() && m_result.loaded_snapshot.empty() &&
+             !m_load_ignored_noted) {
+    m_reporter.note(
+        fmt::format("the database is not empty: snapshot {} was not loaded ({} loads "
+                    "only into an empty database; `dbinit load {}` replaces one)",
+                    m_options.load, "--load", m_options.load));
+    m_load_ignored_noted = true;
+  }
+  m_init = m_empty && !m_snapshot ? find_init_dump(m_project.init_path) : std::vector<fs::path>{};
   m_from_schema_file = false;
-  if (m_empty && m_init.empty()) consider_schema_file();
+  if (m_empty && !m_snapshot && m_init.empty()) consider_schema_file();
   m_seeds.clear();
   m_seeds_withheld = false;
-  if (m_empty && !m_options.skip_seed) {
+  // A loaded snapshot brings its data: seeds are for a database built from nothing.
+  if (m_empty && !m_snapshot && !m_options.skip_seed) {
     m_seeds = find_seeds(m_project.seeds_dir);
     // Seeds are development data: a production database's first start must not get them.
     if (!m_seeds.empty() && is_production_environment(m_project.environment)) {
@@ -421,6 +445,76 @@ void UpRun::clean_database() {
   m_reporter.note(fmt::format("dropped database {}", guard.target));
 }
 
+void UpRun::load_snapshot() {
+  const std::string name = *m_snapshot;
+  const Clock::time_point start = Clock::now();
+  NoProgress silent;
+  SnapshotProgress& progress = m_options.progress ? *m_options.progress : silent;
+  const CheckedSnapshot snapshot = check_snapshot(m_project, name, m_files);
+  if (load_checked_snapshot(*m_engine, m_project, snapshot, m_options.lock_timeout, true,
+                            progress)) {
+    m_result.loaded_snapshot = name;
+    m_reporter.note(fmt::format("loaded snapshot {} (at {}; {})", name,
+                                snapshot.manifest.ledger_version().empty()
+                                    ? std::string("no version")
+                                    : "version " + snapshot.manifest.ledger_version(),
+                                format_duration(milliseconds(elapsed_ms(start)))));
+  } else {
+    m_reporter.detail("another process filled the database while this one waited");
+  }
+  load_state(false);
+}
+
+void UpRun::take_backup() {
+  const std::string name = fmt::format("pre-{}-{}", m_up.apply.front()->version.str(),
+                                       timestamp_snapshot_name(std::chrono::system_clock::now()));
+  const Clock::time_point start = Clock::now();
+  NoProgress silent;
+  try {
+    write_snapshot(*m_engine, m_project, name, false, false,
+                   m_options.progress ? *m_options.progress : silent);
+  } catch (Error& error) {
+    if (error.state.empty()) error.state = "nothing was changed (no migration was applied)";
+    if (error.hint.empty())
+      error.hint = "fix what the message names, or run without --backup-before";
+    throw;
+  }
+  m_result.backup = name;
+  m_reporter.note(fmt::format("took snapshot {} before applying {} ({})", name,
+                              m_up.apply.size() == 1
+                                  ? std::string("1 migration")
+                                  : fmt::format("{} migrations", m_up.apply.size()),
+                              format_duration(milliseconds(elapsed_ms(start)))));
+}
+
+void UpRun::restore_backup(Error& error) {
+  const std::string& name = m_result.backup;
+  NoProgress silent;
+  try {
+    // The failed migration's connection may be gone with the failure: a new one loads it.
+    auto [engine, opened] = connect(m_project, false, m_options.connect, m_reporter);
+    if (opened == OpenResult::missing) throw Error(ErrorKind::failure, "the database is gone");
+    const CheckedSnapshot snapshot = check_snapshot(m_project, name, m_files);
+    load_checked_snapshot(*engine, m_project, snapshot, m_options.lock_timeout, false,
+                          m_options.progress ? *m_options.progress : silent);
+  } catch (const Error& failure) {
+    error.state += fmt::format("; loading the snapshot {} taken before the run failed too ({})",
+                               name, failure.message());
+    error.hint = fmt::format(
+        "load it by hand with `dbinit load {} --yes` (it holds the database as it was before "
+        "the run), then fix the migration",
+        name);
+    return;
+  }
+  m_result.backup_restored = true;
+  m_result.applied.clear();
+  error.state = fmt::format(
+      "the database was restored from the snapshot {} taken before the run (as it was before "
+      "it; no `failed` row is left)",
+      name);
+  error.hint = "fix the migration and start again";
+}
+
 UpResult UpRun::run() {
   try {
     return run_unguarded();
@@ -493,6 +587,7 @@ UpResult UpRun::run_unguarded() {
   };
 
   if (m_options.dry_run) {
+    if (m_snapshot) m_reporter.note(fmt::format("would load snapshot {}", *m_snapshot));
     m_result.from_schema_file = m_from_schema_file;
     for (const fs::path& file : m_init) {
       m_reporter.note(fmt::format("would {} {}",
@@ -509,10 +604,12 @@ UpResult UpRun::run_unguarded() {
     }
     return finish(m_status);
   }
+  if (m_snapshot) load_snapshot();
   // Nothing to do: no lock, no write. A `failed` row needs a look under the lock.
   if (m_up.apply.empty() && m_init.empty() && m_seeds.empty() && m_status.failed == 0) {
     return finish(m_status);
   }
+  if (m_options.backup_before && !m_empty && !m_up.apply.empty()) take_backup();
 
   // There is work. Decide how the run is split, then take the lock and look again: another
   // process may have done the work while we were planning.
@@ -569,6 +666,10 @@ UpResult UpRun::run_unguarded() {
                    : error.kind() == ErrorKind::unreachable
                        ? "the server went away; start again once it is back"
                        : "fix the migration and start again";
+    }
+    if (!m_result.backup.empty() && !m_engine->transactional_ddl() &&
+        error.kind() != ErrorKind::lock_timeout && error.kind() != ErrorKind::in_doubt) {
+      restore_backup(error);
     }
     throw;
   }

@@ -22,6 +22,7 @@
 #include "core/reporter.h"
 #include "core/session.h"
 #include "engines/engine.h"
+#include "engines/snapshot.h"
 
 namespace dbinit {
 
@@ -46,6 +47,18 @@ struct UpOptions {
   /// Build an empty database from the schema file when it is up to date (SPEC step 4); false
   /// with --no-schema-file.
   bool use_schema_file = true;
+  /// --load NAME / DBINIT_LOAD: the snapshot to load into an empty database (SPEC step 4); empty:
+  /// `_init` when the backups folder has it (unless use_init_snapshot is false).
+  std::string load;
+  /// Load the `_init` snapshot into an empty database; false for `seed --record`, which rebuilds
+  /// it.
+  bool use_init_snapshot = true;
+  /// --backup-before: take a snapshot `pre-<version>-<time>` before applying pending migrations
+  /// (only when there are some); on an engine without transactional DDL, load it back when a
+  /// migration fails.
+  bool backup_before = false;
+  /// Where snapshot loads and dumps report their progress; nullptr: nowhere.
+  SnapshotProgress* progress = nullptr;
 };
 
 struct AppliedMigration {
@@ -66,6 +79,12 @@ struct UpResult {
   bool from_schema_file = false;
   /// Display paths of the seed files applied, in order.
   std::vector<std::string> seeded;
+  /// The snapshot loaded into the empty database (`--load NAME`, `_init`); empty when none.
+  std::string loaded_snapshot;
+  /// The snapshot taken by --backup-before; empty when none was taken.
+  std::string backup;
+  /// A migration failed and the --backup-before snapshot was loaded back.
+  bool backup_restored = false;
   std::vector<AppliedMigration> applied;
   /// With --dry-run: what would be applied.
   std::vector<AppliedMigration> planned;

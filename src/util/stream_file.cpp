@@ -93,6 +93,8 @@ struct FileSink::State {
     zstd = ZSTD_createCCtx();
     if (!zstd) throw Error(ErrorKind::failure, "cannot allocate a Zstandard context");
     ZSTD_CCtx_setParameter(zstd, ZSTD_c_compressionLevel, options.zstd_level);
+    // A checksum per frame: a damaged file fails to decompress rather than giving other rows.
+    ZSTD_CCtx_setParameter(zstd, ZSTD_c_checksumFlag, 1);
     if (options.zstd_workers > 0) {
       // Without a multithreaded libzstd this fails and compression stays on this thread.
       ZSTD_CCtx_setParameter(zstd, ZSTD_c_nbWorkers, options.zstd_workers);
