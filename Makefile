@@ -6,7 +6,7 @@ CMAKE_ARGS ?=
 
 SOURCES = $(shell git ls-files '*.cpp' '*.h' 2>/dev/null || find src tests bench -name '*.cpp' -o -name '*.h')
 
-.PHONY: all deps deps-test mermaid-deps build demo test test-fast test-asan format check-format bench clean
+.PHONY: all deps deps-test mermaid-deps build demo test test-fast test-asan format check-format bench bench-snapshot clean
 
 all: build
 
@@ -55,6 +55,12 @@ check-format:
 BENCH_ARGS ?= --engine all
 bench: build
 	@bash bench/run.sh $(BENCH_ARGS)
+
+# Snapshots (dump, load) against pg_dump/pg_restore, mariadb-dump and sqlite3 on 3M rows;
+# SNAPSHOT_ARGS="--engine sqlite --rows 100000" for a quick one.
+SNAPSHOT_ARGS ?= --engine all
+bench-snapshot: build
+	@bash bench/snapshot.sh $(SNAPSHOT_ARGS)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -92,6 +92,7 @@ int command_dump(Common& common, const DumpFlags& flags) {
       const std::string temporary =
           fmt::format(".{}.partial-{}", target.filename().string(), ::getpid());
       std::error_code ec;
+      std::filesystem::create_directories(dir, ec);
       std::filesystem::remove(dir / temporary, ec);
       try {
         FileSink sink(dir, temporary, {});
@@ -137,10 +138,11 @@ int command_dump(Common& common, const DumpFlags& flags) {
   progress.finish();
   const SnapshotManifest& manifest = result.manifest;
   const std::string summary =
-      fmt::format("wrote snapshot {} ({}, {} rows in {} tables, at {}) in {}", result.name,
+      fmt::format("wrote snapshot {} ({}, {} in {}, at {}) in {}", result.name,
                   manifest.template_database ? "template database " + *manifest.template_database
                                              : size_text(manifest.size()),
-                  total_rows(manifest), manifest.tables.size(), at_version(manifest),
+                  plural(total_rows(manifest), "row"),
+                  plural(static_cast<long>(manifest.tables.size()), "table"), at_version(manifest),
                   duration_text(milliseconds(result.duration_ms)));
   reporter.note(summary);
   common.result["name"] = result.name;
@@ -179,8 +181,9 @@ int command_load(Common& common, const LoadFlags& flags) {
   TerminalProgress progress(common.verbosity(), "loading");
   const LoadResult loaded = run_load(settings.project, flags.name, options, reporter, progress);
   progress.finish();
-  reporter.note(fmt::format("loaded snapshot {} ({} rows in {} tables, at {}) in {}", flags.name,
-                            total_rows(loaded.manifest), loaded.manifest.tables.size(),
+  reporter.note(fmt::format("loaded snapshot {} ({} in {}, at {}) in {}", flags.name,
+                            plural(total_rows(loaded.manifest), "row"),
+                            plural(static_cast<long>(loaded.manifest.tables.size()), "table"),
                             at_version(loaded.manifest),
                             duration_text(milliseconds(loaded.duration_ms))));
   common.result["replaced"] = loaded.replaced;

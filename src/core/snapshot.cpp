@@ -652,12 +652,8 @@ bool load_checked_snapshot(Engine& engine, const Project& project, const Checked
     }
     throw;
   }
-  // The snapshot brings the environment recorded where it was taken; this database is where
-  // the project says it is.
-  if (!project.environment.empty()) {
-    engine.ensure_ledger();
-    engine.set_meta(k_meta_environment, project.environment);
-  }
+  // The database holds exactly the snapshot, the environment it recorded included: a snapshot
+  // of production stays guarded as production until an `up` records this project's environment.
   return true;
 }
 

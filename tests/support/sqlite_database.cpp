@@ -178,7 +178,9 @@ class SqliteTestDatabase final : public TestDatabase {
 
   std::string fingerprint() override {
     if (!exists()) return "<no database>\n";
-    Connection connection(m_path, SQLITE_OPEN_READONLY);
+    // Read-write, as every real client opens it: a hot journal left by a killed writer is rolled
+    // back on opening, which a read-only connection cannot do.
+    Connection connection(m_path, SQLITE_OPEN_READWRITE);
     std::string out = "user_version " + connection.run("PRAGMA user_version").at(0).at(0) + "\n";
     for (const std::string& row : connection.literal_rows(
              "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name")) {
