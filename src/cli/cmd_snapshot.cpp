@@ -181,11 +181,6 @@ int command_load(Common& common, const LoadFlags& flags) {
   TerminalProgress progress(common.verbosity(), "loading");
   const LoadResult loaded = run_load(settings.project, flags.name, options, reporter, progress);
   progress.finish();
-  reporter.note(fmt::format("loaded snapshot {} ({} in {}, at {}) in {}", flags.name,
-                            plural(total_rows(loaded.manifest), "row"),
-                            plural(static_cast<long>(loaded.manifest.tables.size()), "table"),
-                            at_version(loaded.manifest),
-                            duration_text(milliseconds(loaded.duration_ms))));
   common.result["replaced"] = loaded.replaced;
   common.result["created"] = loaded.created;
   common.result["rows"] = total_rows(loaded.manifest);
@@ -193,7 +188,9 @@ int command_load(Common& common, const LoadFlags& flags) {
                                           ? json(nullptr)
                                           : json(loaded.manifest.ledger_version());
   common.result["applied"] = json::array();
-  std::string summary = fmt::format("loaded snapshot {}", flags.name);
+  std::string summary = fmt::format(
+      "loaded snapshot {} ({} in {})", flags.name, plural(total_rows(loaded.manifest), "row"),
+      plural(static_cast<long>(loaded.manifest.tables.size()), "table"));
   if (!flags.no_migrate) {
     UpOptions up;
     up.connect.wait = settings.wait;

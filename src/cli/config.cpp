@@ -502,6 +502,12 @@ Settings resolve_settings(const Flags& flags, const EnvLookup& env,
   path_setting(flags.seeds, "--seeds", "DBINIT_SEEDS", "seeds", settings.project.seeds_dir);
   path_setting(flags.backups, "--backups", "DBINIT_BACKUPS", "backups",
                settings.project.backups_dir);
+  // Services keep their snapshots apart: one without a backups folder of its own gets a folder
+  // named after it under the common one.
+  if (service && !flags.backups && !env("DBINIT_BACKUPS") &&
+      !TomlConfig::has(service_table, "backups")) {
+    settings.project.backups_dir /= *service;
+  }
   path_setting(flags.schema_file, "--schema-file", "DBINIT_SCHEMA_FILE", "schema_file",
                settings.project.schema_file);
   if (std::optional<Setting> value = pick(flags.env, "--env", {"DBINIT_ENV"}, "env")) {
