@@ -29,12 +29,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <condition_variable>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -56,6 +60,8 @@ namespace fs = std::filesystem;
 constexpr std::string_view k_file_name = "database.sqlite3";
 /// Bytes read and written per piece when copying the database file.
 constexpr std::size_t k_copy_chunk = 1 << 20;
+/// Buffers between the thread that reads the database file and the one that hashes and writes.
+constexpr std::size_t k_copy_buffers = 4;
 /// Pages per sqlite3_backup_step() call: a progress report about every 16 MiB of 4 KiB pages.
 constexpr int k_backup_pages = 4096;
 /// Rows between two progress reports of dump_sql().
@@ -249,24 +255,79 @@ void copy_database_file(sqlite3* db, std::uint64_t size, FileSink& sink,
     error.where = database_path(db);
     throw error;
   }
-  std::string buffer(k_copy_chunk, '\0');
-  std::uint64_t offset = 0;
-  while (offset < size) {
-    const std::size_t n =
-        static_cast<std::size_t>(std::min<std::uint64_t>(k_copy_chunk, size - offset));
-    const int rc = file->pMethods->xRead(file, buffer.data(), static_cast<int>(n),
-                                         static_cast<sqlite3_int64>(offset));
-    if (rc != SQLITE_OK) {
-      throw sqlite_error(rc, "cannot read the database file", database_path(db));
+  // A reader thread fills the buffers (pread through SQLite's handle, which touches nothing
+  // else of the connection) while this thread hashes and writes the ones filled before.
+  struct Piece {
+    std::string bytes = std::string(k_copy_chunk, '\0');
+    std::size_t size = 0;
+    bool full = false;
+  };
+  std::array<Piece, k_copy_buffers> pieces;
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool stop = false;
+  int read_rc = SQLITE_OK;
+  std::thread reader([&] {
+    std::uint64_t offset = 0;
+    for (std::size_t index = 0; offset < size; index = (index + 1) % pieces.size()) {
+      Piece& piece = pieces[index];
+      {
+        std::unique_lock lock(mutex);
+        changed.wait(lock, [&] { return stop || !piece.full; });
+        if (stop) return;
+      }
+      const std::size_t n =
+          static_cast<std::size_t>(std::min<std::uint64_t>(k_copy_chunk, size - offset));
+      const int rc = file->pMethods->xRead(file, piece.bytes.data(), static_cast<int>(n),
+                                           static_cast<sqlite3_int64>(offset));
+      if (offset == 0 && n >= 20) {
+        // A rollback-journal database: what the file says already, unless it is WAL's header.
+        piece.bytes[18] = 1;
+        piece.bytes[19] = 1;
+      }
+      std::lock_guard lock(mutex);
+      piece.size = n;
+      piece.full = true;
+      if (rc != SQLITE_OK) {
+        read_rc = rc;
+        stop = true;
+      }
+      changed.notify_all();
+      if (stop) return;
+      offset += n;
     }
-    if (offset == 0 && n >= 20) {
-      // A rollback-journal database: what the file says already, unless it is WAL mode's header.
-      buffer[18] = 1;
-      buffer[19] = 1;
+  });
+  auto finish_reader = [&] {
+    {
+      std::lock_guard lock(mutex);
+      stop = true;
     }
-    sink.write(std::string_view(buffer.data(), n));
-    progress.advance(0, static_cast<std::int64_t>(n));
-    offset += n;
+    changed.notify_all();
+    reader.join();
+  };
+  try {
+    std::uint64_t done = 0;
+    for (std::size_t index = 0; done < size; index = (index + 1) % pieces.size()) {
+      Piece& piece = pieces[index];
+      {
+        std::unique_lock lock(mutex);
+        changed.wait(lock, [&] { return piece.full || read_rc != SQLITE_OK; });
+        if (read_rc != SQLITE_OK) break;
+      }
+      sink.write(std::string_view(piece.bytes.data(), piece.size));
+      progress.advance(0, static_cast<std::int64_t>(piece.size));
+      done += piece.size;
+      std::lock_guard lock(mutex);
+      piece.full = false;
+      changed.notify_all();
+    }
+  } catch (...) {
+    finish_reader();
+    throw;
+  }
+  finish_reader();
+  if (read_rc != SQLITE_OK) {
+    throw sqlite_error(read_rc, "cannot read the database file", database_path(db));
   }
 }
 
@@ -730,62 +791,29 @@ std::string quote_literal(std::string_view text) {
   return out;
 }
 
-/// How the rows of a table are read and inserted: the columns an INSERT can set (generated and
-/// hidden ones left out) and, for a table whose rowid is a value of its own (not WITHOUT ROWID,
-/// no INTEGER PRIMARY KEY), a name of the rowid, so that it is kept.
+/// The columns of `table` that an INSERT can set: generated and hidden ones are left out. Rowids
+/// are not kept, as sqlite3 .dump does not keep them: SQLite itself renumbers those of a table
+/// without INTEGER PRIMARY KEY on VACUUM, so nothing can rely on them; the rows keep their order.
 struct InsertShape {
   std::vector<std::string> columns;
-  std::string rowid;
   bool all_columns = true;
 };
 
 InsertShape insert_shape(sqlite3* db, const std::string& table) {
   InsertShape shape;
-  std::vector<std::string> names;  // every column, lowercase
-  int key_columns = 0;
-  bool integer_key = false;
   const std::string what = fmt::format("cannot read the columns of {}", table);
-  {
-    Statement statement =
-        prepare(db, "SELECT name, type, pk, hidden FROM pragma_table_xinfo(?1)", what);
-    sqlite3_bind_text(statement.get(), 1, table.c_str(), -1, SQLITE_STATIC);
-    int rc;
-    while ((rc = sqlite3_step(statement.get())) == SQLITE_ROW) {
-      const auto* name = reinterpret_cast<const char*>(sqlite3_column_text(statement.get(), 0));
-      const auto* type = reinterpret_cast<const char*>(sqlite3_column_text(statement.get(), 1));
-      const std::string column = name != nullptr ? name : "";
-      names.push_back(lower_ascii(column));
-      if (sqlite3_column_int(statement.get(), 2) > 0) {
-        ++key_columns;
-        integer_key = type != nullptr && lower_ascii(type) == "integer";
-      }
-      if (sqlite3_column_int(statement.get(), 3) == 0) {
-        shape.columns.push_back(column);
-      } else {
-        shape.all_columns = false;
-      }
-    }
-    if (rc != SQLITE_DONE) throw sqlite_error(db, what, database_path(db));
-  }
-  const std::string quoted = quote_literal(table);
-  const bool without_rowid =
-      query_int(db, "SELECT wr FROM pragma_table_list WHERE schema = 'main' AND name = " + quoted,
-                what) != 0;
-  if (without_rowid) return shape;
-  // INTEGER PRIMARY KEY is the rowid itself, unless declared DESC: SQLite then makes an index
-  // for it, listed with origin 'pk'.
-  if (key_columns == 1 && integer_key &&
-      query_int(db, "SELECT count(*) FROM pragma_index_list(" + quoted + ") WHERE origin = 'pk'",
-                what) == 0) {
-    return shape;
-  }
-  for (const char* alias : {"rowid", "_rowid_", "oid"}) {
-    if (std::find(names.begin(), names.end(), alias) == names.end()) {
-      shape.rowid = alias;
+  Statement statement = prepare(db, "SELECT name, hidden FROM pragma_table_xinfo(?1)", what);
+  sqlite3_bind_text(statement.get(), 1, table.c_str(), -1, SQLITE_STATIC);
+  int rc;
+  while ((rc = sqlite3_step(statement.get())) == SQLITE_ROW) {
+    const auto* name = reinterpret_cast<const char*>(sqlite3_column_text(statement.get(), 0));
+    if (sqlite3_column_int(statement.get(), 1) == 0) {
+      shape.columns.emplace_back(name != nullptr ? name : "");
+    } else {
       shape.all_columns = false;
-      break;
     }
   }
+  if (rc != SQLITE_DONE) throw sqlite_error(db, what, database_path(db));
   return shape;
 }
 
@@ -796,7 +824,6 @@ void dump_rows(sqlite3* db, const std::string& table, ScriptWriter& writer, Real
   std::string select = "SELECT ";
   std::string insert = "INSERT INTO " + quote_identifier(table);
   std::string list;
-  if (!shape.rowid.empty()) list += shape.rowid;
   for (const std::string& column : shape.columns) {
     if (!list.empty()) list += ',';
     list += quote_identifier(column);
