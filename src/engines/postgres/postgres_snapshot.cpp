@@ -52,6 +52,7 @@ constexpr int k_dump_connections = 2;
 /// several connections at once; a chunk is at least this large.
 constexpr std::int64_t k_chunk_min_pages = 4096;
 constexpr std::size_t k_copy_send_bytes = 1 << 18;
+constexpr std::size_t k_copy_batch_bytes = 1 << 18;
 constexpr std::string_view k_load_state = "nothing was changed (the load was rolled back)";
 
 std::mutex g_client_root_mutex;
@@ -442,28 +443,24 @@ std::int64_t copy_out(PGconn* conn, const std::string& sql, FileSink& sink,
     throw Error(ErrorKind::failure, fmt::format("copying {} did not start a copy", shown));
   }
   start.reset();
-  std::int64_t pending = 0;
+  // Rows arrive one per message, often of a hundred bytes: they go to the sink in large blocks,
+  // each write() being a call into the compressor.
+  std::string batch;
+  batch.reserve(k_copy_batch_bytes + (1 << 16));
   while (true) {
     char* buffer = nullptr;
     const int n = libpq().PQgetCopyData(conn, &buffer, 0);
-    if (n > 0) {
-      try {
-        sink.write(std::string_view(buffer, static_cast<std::size_t>(n)));
-      } catch (...) {
-        libpq().PQfreemem(buffer);
-        throw;
-      }
-      libpq().PQfreemem(buffer);
-      pending += n;
-      if (pending >= (1 << 20)) {
-        on_bytes(pending);
-        pending = 0;
-      }
-      continue;
+    if (n <= 0) break;
+    batch.append(buffer, static_cast<std::size_t>(n));
+    libpq().PQfreemem(buffer);
+    if (batch.size() >= k_copy_batch_bytes) {
+      sink.write(batch);
+      on_bytes(static_cast<std::int64_t>(batch.size()));
+      batch.clear();
     }
-    break;
   }
-  on_bytes(pending);
+  sink.write(batch);
+  on_bytes(static_cast<std::int64_t>(batch.size()));
   PgResult done(libpq().PQgetResult(conn));
   while (PGresult* rest = libpq().PQgetResult(conn)) libpq().PQclear(rest);
   if (libpq().PQresultStatus(done.get()) != PGRES_COMMAND_OK) {
@@ -783,8 +780,7 @@ $dbinit$)sql";
 
 /// Session settings for the load's bulk work, inside its transaction.
 constexpr std::string_view k_load_settings =
-    "SET LOCAL maintenance_work_mem = '1GB'; SET LOCAL max_parallel_maintenance_workers = 4; "
-    "SET LOCAL synchronous_commit = off";
+    "SET LOCAL maintenance_work_mem = '512MB'; SET LOCAL max_parallel_maintenance_workers = 4";
 
 const WrittenFile* find_file(const std::vector<WrittenFile>& files, std::string_view name) {
   for (const WrittenFile& file : files) {
