@@ -11,8 +11,10 @@ namespace dbinit {
 #define DBINIT_LIBPQ_FUNCTIONS(X) \
   X(PQclear) \
   X(PQclientEncoding) \
+  X(PQcmdTuples) \
   X(PQcmdStatus) \
   X(PQconnectdbParams) \
+  X(PQconninfo) \
   X(PQconnectionNeedsPassword) \
   X(PQconninfoFree) \
   X(PQconninfoParse) \
@@ -27,10 +29,12 @@ namespace dbinit {
   X(PQgetisnull) \
   X(PQgetlength) \
   X(PQgetvalue) \
+  X(PQhost) \
   X(PQmakeEmptyPGresult) \
   X(PQnfields) \
   X(PQntuples) \
   X(PQparameterStatus) \
+  X(PQport) \
   X(PQputCopyData) \
   X(PQputCopyEnd) \
   X(PQresultErrorField) \

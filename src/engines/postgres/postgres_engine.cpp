@@ -209,6 +209,12 @@ class PostgresEngine final : public Engine {
 
   const PgConnection& connection() const { return conn(); }
   const std::string& where() const { return m_where; }
+  const DatabaseUrl& url() const { return m_url; }
+  /// Closes the connection (and with it the session's locks); open() connects again.
+  void disconnect() {
+    m_conn.close();
+    m_database.clear();
+  }
 
  private:
   const PgConnection& conn() const;
@@ -1141,6 +1147,14 @@ const PgConnection& postgres_connection(Engine& engine) {
 
 const std::string& postgres_where(Engine& engine) {
   return as_postgres(engine).where();
+}
+
+const DatabaseUrl& postgres_url(Engine& engine) {
+  return as_postgres(engine).url();
+}
+
+void postgres_disconnect(Engine& engine) {
+  as_postgres(engine).disconnect();
 }
 
 }  // namespace dbinit

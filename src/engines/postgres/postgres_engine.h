@@ -25,5 +25,12 @@ class PgConnection;
 const PgConnection& postgres_connection(Engine& engine);
 /// The redacted URL of `engine` (a postgres engine), for the `where` of errors.
 const std::string& postgres_where(Engine& engine);
+/// The URL `engine` (a postgres engine) was made for, for the snapshot support's further
+/// connections to the same server.
+const DatabaseUrl& postgres_url(Engine& engine);
+/// Closes the connection of `engine` (a postgres engine), which releases its session locks; its
+/// open() connects again. For operations that need no session on the database (CREATE DATABASE
+/// ... TEMPLATE, ALTER DATABASE ... RENAME).
+void postgres_disconnect(Engine& engine);
 
 }  // namespace dbinit
