@@ -30,9 +30,11 @@ namespace dbinit {
   X(mysql_select_db) \
   X(mysql_server_init) \
   X(mysql_set_character_set) \
+  X(mysql_set_local_infile_handler) \
   X(mysql_sqlstate) \
   X(mysql_store_result) \
-  X(mysql_use_result)
+  X(mysql_use_result) \
+  X(mysql_warning_count)
 // clang-format on
 
 struct LibMariadb {

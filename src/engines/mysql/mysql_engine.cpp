@@ -539,13 +539,22 @@ class MysqlEngine final : public Engine {
 
   std::vector<Row> run_query(std::string_view sql) { return query(sql); }
   std::string where() const { return m_url.redacted(); }
+  MYSQL* connection() {
+    require_open();
+    return m_conn;
+  }
+  MYSQL* connect_for_load() {
+    MYSQL* conn = connect(m_url.database.c_str(), true);
+    if (!conn) throw connect_error();
+    return conn;
+  }
 
  private:
   // --- Connection -------------------------------------------------------------------------------
 
   // Connects to `database` (nullptr: none). Returns nullptr on failure, leaving the error in
   // m_connect_errno / m_connect_error / m_connect_sqlstate.
-  MYSQL* connect(const char* database) {
+  MYSQL* connect(const char* database, bool local_infile = false) {
     MYSQL* conn = libmariadb().mysql_init(nullptr);
     if (!conn) {
       throw Error(ErrorKind::failure, "out of memory creating a MySQL connection handle");
@@ -555,8 +564,10 @@ class MysqlEngine final : public Engine {
     libmariadb().mysql_optionsv(conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
     unsigned long max_packet = k_client_max_packet;
     libmariadb().mysql_optionsv(conn, MYSQL_OPT_MAX_ALLOWED_PACKET, &max_packet);
-    unsigned no_local_infile = 0;
-    libmariadb().mysql_optionsv(conn, MYSQL_OPT_LOCAL_INFILE, &no_local_infile);
+    // LOAD DATA LOCAL only on the connections that snapshot loads open for it, which install a
+    // handler of their own: a server can ask a client for any file it can read.
+    unsigned allow_local_infile = local_infile ? 1 : 0;
+    libmariadb().mysql_optionsv(conn, MYSQL_OPT_LOCAL_INFILE, &allow_local_infile);
     libmariadb().mysql_optionsv(conn, MYSQL_OPT_CONNECT_ATTR_ADD, "program_name", "dbinit");
     if (!m_options.socket.empty()) {
       unsigned protocol = MYSQL_PROTOCOL_SOCKET;
@@ -964,6 +975,14 @@ std::vector<MysqlRow> mysql_query(Engine& engine, std::string_view sql) {
 
 std::string mysql_where(Engine& engine) {
   return mysql_engine(engine).where();
+}
+
+MYSQL* mysql_connection(Engine& engine) {
+  return mysql_engine(engine).connection();
+}
+
+MYSQL* mysql_connect_for_load(Engine& engine) {
+  return mysql_engine(engine).connect_for_load();
 }
 
 }  // namespace dbinit

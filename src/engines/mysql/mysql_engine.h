@@ -42,6 +42,8 @@
 
 #include "engines/engine.h"
 
+struct st_mysql;  // MYSQL of Connector/C (mysql.h)
+
 namespace dbinit {
 
 struct SnapshotSupport;
@@ -91,5 +93,16 @@ std::vector<MysqlRow> mysql_query(Engine& engine, std::string_view sql);
 
 /// The redacted URL of `engine` (a mysql engine), for the `where` of errors.
 std::string mysql_where(Engine& engine);
+
+// --- For mysql_snapshot.cpp: Connector/C connections --------------------------------------------
+
+/// The Connector/C connection of `engine` (a mysql engine, open), for results read row by row
+/// (mysql_use_result). Statements run on it are the engine's session's statements.
+st_mysql* mysql_connection(Engine& engine);
+
+/// A new connection to the database of `engine` (a mysql engine) with LOAD DATA LOCAL allowed,
+/// as the engine's own connections are made otherwise (character set, TLS, timeouts). The caller
+/// installs its own local infile handler and closes it (mysql_close). Throws as Engine::open().
+st_mysql* mysql_connect_for_load(Engine& engine);
 
 }  // namespace dbinit
