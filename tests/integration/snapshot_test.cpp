@@ -43,10 +43,11 @@ class SnapshotTest : public CliTest {
     const std::string last = std::to_string(first + rows - 1);
     const std::string from = std::to_string(first);
     if (engine() == "mysql") {
-      db().query("INSERT INTO items (id, label, price) WITH RECURSIVE n(i) AS (SELECT " + from +
-                 " UNION ALL SELECT i + 1 FROM n WHERE i < " + last +
-                 ") SELECT i, CONCAT('item number ', i, ' with a label of some sixty characters'), "
-                 "i / 100 FROM n");
+      // MariaDB's sequence engine: no recursion limit.
+      db().query(
+          "INSERT INTO items (id, label, price) SELECT seq, CONCAT('item number ', seq, "
+          "' with a label of some sixty characters'), seq / 100 FROM seq_" +
+          from + "_to_" + last);
     } else {
       db().query("INSERT INTO items (id, label, price) WITH RECURSIVE n(i) AS (SELECT " + from +
                  " UNION ALL SELECT i + 1 FROM n WHERE i < " + last +
@@ -432,7 +433,21 @@ TEST_F(SnapshotTest, SqlFormatIsAnInitDumpThatUpRestores) {
   const std::string original = db().fingerprint();
   RunResult to_stdout = dbinit({"dump", "--format", "sql"});
   ASSERT_EQ(to_stdout.exit_code, 0) << to_stdout.err;
-  EXPECT_EQ(to_stdout.out, read_file(project().path() / "db/init/init.sql"));
+  // The same script, but for pg_dump's \restrict key, which is new in every dump.
+  auto without_restrict_keys = [](const std::string& text) {
+    std::string out;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+      std::size_t end = text.find('\n', pos);
+      end = end == std::string::npos ? text.size() : end + 1;
+      const std::string_view line(text.data() + pos, end - pos);
+      if (!line.starts_with("\\restrict ") && !line.starts_with("\\unrestrict ")) out += line;
+      pos = end;
+    }
+    return out;
+  };
+  EXPECT_EQ(without_restrict_keys(to_stdout.out),
+            without_restrict_keys(read_file(project().path() / "db/init/init.sql")));
 
   auto fresh = make_test_database(engine());
   RunResult up = dbinit({"up"}, {{"DBINIT_URL", fresh->url()}});
