@@ -144,7 +144,8 @@ bench_sqlite() {
   compare sqlite dump \
     -n "dbinit dump" "$d --url $url dump --name b --force" \
     -n "sqlite3 .backup" "sqlite3 src.db '.backup backup.db'" \
-    -n "sqlite3 .dump" "sqlite3 src.db '.output dump2.sql' .dump"
+    -n "sqlite3 .dump" "sqlite3 src.db '.output dump2.sql' .dump" \
+    -n "dbinit dump --format sql" "$d --url $url dump --format sql --output $w/dbinit.sql"
   sizes "dbinit $(du -sb backups/b | cut -f1) B, .backup $(stat -c %s backup.db) B, .dump $(stat -c %s dump.sql) B"
   compare sqlite load \
     --prepare "rm -f $w/new.db $w/new.db-journal" -n "dbinit load" "$d --url sqlite:$w/new.db load b --no-migrate" \
@@ -154,6 +155,14 @@ bench_sqlite() {
   rss "dbinit dump" $d --url "$url" dump --name b --force
   rm -f new.db && rss "dbinit load" $d --url "sqlite:$w/new.db" load b --no-migrate
   verify sqlite new "$expected"
+  if ((big_values)); then
+    sqlite3 big.db "CREATE TABLE big (id INTEGER PRIMARY KEY, v TEXT);
+      WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 6)
+      INSERT INTO big SELECT i, hex(randomblob(25000000)) FROM n;"
+    rss "dbinit dump, 6 values of 50 MB" $d --url "sqlite:$w/big.db" dump --name big --force
+    rm -f big2.db && rss "dbinit load, 6 values of 50 MB" $d --url "sqlite:$w/big2.db" load big --no-migrate
+    rss "dbinit dump --format sql, 6 values of 50 MB" $d --url "sqlite:$w/big.db" dump --format sql --output "$w/big.sql"
+  fi
 }
 
 # --- PostgreSQL --------------------------------------------------------------------------------
@@ -193,7 +202,8 @@ bench_postgres() {
     -n "dbinit dump" "$d --url $src dump --name b --force" \
     -n "pg_dump -Fc" "$pgbin/pg_dump -Fc -f $w/dump.fc $src" \
     --prepare "rm -rf $w/dump.dir" -n "pg_dump -Fd -j2" "$pgbin/pg_dump -Fd -j2 -f $w/dump.dir $src" \
-    -n "pg_dump plain" "$pgbin/pg_dump -f $w/dump.sql $src"
+    -n "pg_dump plain" "$pgbin/pg_dump -f $w/dump.sql $src" \
+    -n "dbinit dump --format sql" "$d --url $src dump --format sql --output $w/dbinit.sql"
   sizes "dbinit $(du -sb backups/b | cut -f1) B, pg_dump -Fc $(stat -c %s dump.fc) B, -Fd $(du -sb dump.dir | cut -f1) B, plain $(stat -c %s dump.sql) B"
   local new="$pg_base/new?sslmode=disable"
   compare postgres load \
@@ -210,6 +220,14 @@ bench_postgres() {
     --prepare "bash -c $(q "$recreate")" -n "dbinit load (template)" "$d --url $new load tpl --no-migrate" \
     --prepare "bash -c $(q "$recreate")" -n "pg_restore -j2" "$pgbin/pg_restore -j2 -d $new $w/dump.dir"
   eval "$recreate" && $d --url "$new" load tpl --no-migrate && verify postgres new "$expected"
+  if ((big_values)); then
+    $admin -c "DROP DATABASE IF EXISTS big WITH (FORCE)" -c "CREATE DATABASE big"
+    postgres_query big "CREATE TABLE big (id int PRIMARY KEY, v text);
+      ALTER TABLE big ALTER COLUMN v SET STORAGE EXTERNAL;
+      INSERT INTO big SELECT i, repeat(md5(i::text), 1562500) FROM generate_series(1, 6) i;"
+    rss "dbinit dump, 6 values of 50 MB" $d --url "$pg_base/big?sslmode=disable" dump --name big --force
+    eval "$recreate" && rss "dbinit load, 6 values of 50 MB" $d --url "$new" load big --no-migrate
+  fi
 }
 
 # --- MariaDB -----------------------------------------------------------------------------------
@@ -246,7 +264,8 @@ bench_mysql() {
   local dump="mariadb-dump --defaults-extra-file=$my_cnf --single-transaction --routines --triggers"
   compare mysql dump \
     -n "dbinit dump" "$d --url $base/src dump --name b --force" \
-    -n "mariadb-dump" "$dump --result-file=$w/dump.sql src"
+    -n "mariadb-dump" "$dump --result-file=$w/dump.sql src" \
+    -n "dbinit dump --format sql" "$d --url $base/src dump --format sql --output $w/dbinit.sql"
   sizes "dbinit $(du -sb backups/b | cut -f1) B, mariadb-dump $(stat -c %s dump.sql) B"
   local recreate="$shell -e 'DROP DATABASE IF EXISTS new; CREATE DATABASE new'"
   compare mysql load \
@@ -256,6 +275,14 @@ bench_mysql() {
   eval "$recreate" && $shell new -e "source $w/dump.sql" && verify mysql new "$expected"
   eval "$recreate" && rss "dbinit load" $d --url "$base/new" load b --no-migrate
   rss "dbinit dump" $d --url "$base/src" dump --name b --force
+  if ((big_values)); then
+    $shell -e "SET GLOBAL max_allowed_packet = 1073741824"
+    $shell -e "DROP DATABASE IF EXISTS big; CREATE DATABASE big"
+    mysql_query big "CREATE TABLE big (id int PRIMARY KEY, v longtext);
+      INSERT INTO big SELECT seq, REPEAT(MD5(seq), 1562500) FROM seq_1_to_6;"
+    rss "dbinit dump, 6 values of 50 MB" $d --url "$base/big" dump --name big --force
+    eval "$recreate" && rss "dbinit load, 6 values of 50 MB" $d --url "$base/new" load big --no-migrate
+  fi
 }
 
 for engine in $engines; do
