@@ -427,9 +427,11 @@ bool is_timestamp_snapshot_name(std::string_view name) {
 // --- Dump
 // ------------------------------------------------------------------------------------------
 
-DumpResult write_snapshot(Engine& engine, const Project& project, const std::string& name,
-                          bool force, bool template_copy, SnapshotProgress& progress) {
-  check_snapshot_name(name);
+namespace {
+
+DumpResult write_snapshot_unguarded(Engine& engine, const Project& project,
+                                    const std::string& name, bool force, bool template_copy,
+                                    SnapshotProgress& progress) {
   const Clock::time_point start = Clock::now();
   const fs::path& backups = project.backups_dir;
   const fs::path folder = backups / name;
@@ -515,6 +517,24 @@ DumpResult write_snapshot(Engine& engine, const Project& project, const std::str
   result.manifest = std::move(manifest);
   result.duration_ms = elapsed_ms(start);
   return result;
+}
+
+}  // namespace
+
+DumpResult write_snapshot(Engine& engine, const Project& project, const std::string& name,
+                          bool force, bool template_copy, SnapshotProgress& progress) {
+  check_snapshot_name(name);
+  try {
+    return write_snapshot_unguarded(engine, project, name, force, template_copy, progress);
+  } catch (Error& error) {
+    if (error.state.empty()) {
+      error.state = fmt::format("the database was only read; no snapshot {} was written", name);
+    }
+    if (error.hint.empty() && error.kind() == ErrorKind::failure) {
+      error.hint = "fix what the message names and dump again";
+    }
+    throw;
+  }
 }
 
 DumpResult run_dump(const Project& project, const DumpOptions& options, Reporter& reporter,

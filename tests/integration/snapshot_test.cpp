@@ -533,5 +533,38 @@ TEST_F(SnapshotTest, AKilledLoadLeavesTheDatabaseAsItWasOrAsTheSnapshot) {
   EXPECT_EQ(db().fingerprint(), snapshot);
 }
 
+TEST_F(SnapshotTest, AFullDiskDuringADumpLeavesNothingHalfWritten) {
+  write_history();
+  up_ok();
+  fill(20000);
+  // The backups folder on a 64 KiB tmpfs, in a mount namespace of the test's own.
+  const fs::path small = project().path() / "small";
+  fs::create_directories(small);
+  const std::string dump =
+      std::string("'") + DBINIT_BINARY + "' dump --name full --backups '" + small.string() + "'";
+  const std::string out = project().path().string();
+  const std::string script =
+      "set -u\nmount -t tmpfs -o size=64k tmpfs '" + small.string() + "' || exit 90\n" + dump +
+      " >'" + out + "/full.out' 2>'" + out + "/full.err'; echo $? >'" + out + "/full.rc'\nls -A '" +
+      small.string() + "' >'" + out + "/listing'\nmount -o remount,size=64m '" + small.string() +
+      "' || exit 92\n" + dump + " >'" + out + "/again.out' 2>'" + out + "/again.err'; echo $? >'" +
+      out + "/again.rc'\nls -A '" + small.string() + "' >'" + out + "/listing2'\n";
+  RunOptions options;
+  options.cwd = project().path();
+  options.env["DBINIT_URL"] = db().url();
+  RunResult shell = run_program({"unshare", "-m", "sh", "-c", script}, options);
+  ASSERT_EQ(shell.exit_code, 0) << "could not set up the small file system (needs root): "
+                                << shell.err;
+  const std::string err = read_file(project().path() / "full.err");
+  EXPECT_EQ(read_file(project().path() / "full.rc"), "1\n") << err;
+  EXPECT_NE(err.find("No space left on device"), std::string::npos) << err;
+  EXPECT_NE(err.find("free space"), std::string::npos) << err;
+  // No folder under the name, and nothing of the failed dump left.
+  EXPECT_EQ(read_file(project().path() / "listing"), "");
+  EXPECT_EQ(read_file(project().path() / "again.rc"), "0\n")
+      << read_file(project().path() / "again.err");
+  EXPECT_EQ(read_file(project().path() / "listing2"), "full\n");
+}
+
 }  // namespace
 }  // namespace dbinit::test
