@@ -114,13 +114,13 @@ TEST_F(JsonOutputTest, AFileNameThatIsNotUtf8IsWrittenWithReplacementCharacters)
 }
 
 TEST_F(JsonOutputTest, UnknownCommandIsNamedWithTheCommandList) {
-  RunResult result = dbinit({"dump"});
+  RunResult result = dbinit({"snapshot"});
   EXPECT_EQ(result.exit_code, 2);
-  EXPECT_THAT(result.err, HasSubstr("unknown command \"dump\""));
+  EXPECT_THAT(result.err, HasSubstr("unknown command \"snapshot\""));
   EXPECT_THAT(result.err, HasSubstr("up, run, reset, status, check"));
   EXPECT_THAT(result.err, Not(HasSubstr("A subcommand is required")));
-  json document = run_json({"--url", "sqlite:x.db", "dump"}, 2);
-  EXPECT_EQ(document["error"]["message"], "unknown command \"dump\"");
+  json document = run_json({"--url", "sqlite:x.db", "snapshot"}, 2);
+  EXPECT_EQ(document["error"]["message"], "unknown command \"snapshot\"");
 
   RunResult none = dbinit({});
   EXPECT_EQ(none.exit_code, 2);
