@@ -52,7 +52,11 @@ struct FileSink::State {
   std::string shown;
   Options options;
   Sha256 hash;
-  std::string buffer;  // bytes waiting to be written (compressed ones when zstd)
+  // Bytes waiting to be written (compressed ones when zstd): `used` of a buffer allocated once,
+  // large enough for one block plus one compressor output step.
+  std::unique_ptr<char[]> buffer;
+  std::size_t used = 0;
+  std::size_t capacity = 0;
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
   ZSTD_CCtx* zstd = nullptr;
@@ -62,27 +66,35 @@ struct FileSink::State {
     if (owned && fd >= 0) ::close(fd);
   }
 
+  void allocate() {
+    capacity = k_buffer_size + ZSTD_CStreamOutSize();
+    buffer = std::make_unique_for_overwrite<char[]>(capacity);
+  }
+
+  void put(std::string_view data) {
+    write_all(fd, data, shown);
+    if (owned) hash.update(data);
+    bytes_out += data.size();
+  }
+
   void flush_buffer() {
-    if (buffer.empty()) return;
-    write_all(fd, buffer, shown);
-    if (owned) hash.update(buffer);
-    bytes_out += buffer.size();
-    buffer.clear();
+    if (used == 0) return;
+    put(std::string_view(buffer.get(), used));
+    used = 0;
   }
 
   void compress(std::string_view data, ZSTD_EndDirective mode) {
     ZSTD_inBuffer in{data.data(), data.size(), 0};
     while (true) {
-      const std::size_t start = buffer.size();
-      buffer.resize(start + ZSTD_CStreamOutSize());
-      ZSTD_outBuffer out{buffer.data() + start, buffer.size() - start, 0};
+      if (capacity - used < ZSTD_CStreamOutSize()) flush_buffer();
+      ZSTD_outBuffer out{buffer.get() + used, capacity - used, 0};
       const std::size_t left = ZSTD_compressStream2(zstd, &out, &in, mode);
-      buffer.resize(start + out.pos);
+      used += out.pos;
       if (ZSTD_isError(left)) {
         throw Error(ErrorKind::failure,
                     fmt::format("cannot compress {}: {}", shown, ZSTD_getErrorName(left)));
       }
-      if (buffer.size() >= k_buffer_size) flush_buffer();
+      if (used >= k_buffer_size) flush_buffer();
       const bool done = mode == ZSTD_e_continue ? in.pos == in.size : left == 0;
       if (done) break;
     }
@@ -111,7 +123,7 @@ FileSink::FileSink(const std::filesystem::path& dir, std::string name, Options o
   s.options = options;
   s.fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (s.fd < 0) throw_io("create", s.shown, errno);
-  s.buffer.reserve(k_buffer_size + ZSTD_CStreamOutSize());
+  s.allocate();
   s.start_compression();
 }
 
@@ -124,7 +136,7 @@ FileSink FileSink::to_descriptor(int fd, std::string shown, Options options) {
   s.name = shown;
   s.shown = std::move(shown);
   s.options = options;
-  s.buffer.reserve(k_buffer_size + ZSTD_CStreamOutSize());
+  s.allocate();
   s.start_compression();
   return sink;
 }
@@ -140,16 +152,15 @@ void FileSink::write(std::string_view data) {
     s.compress(data, ZSTD_e_continue);
     return;
   }
-  if (s.buffer.size() + data.size() > k_buffer_size) {
+  if (s.used + data.size() > k_buffer_size) {
     s.flush_buffer();
     if (data.size() >= k_buffer_size) {
-      write_all(s.fd, data, s.shown);
-      if (s.owned) s.hash.update(data);
-      s.bytes_out += data.size();
+      s.put(data);
       return;
     }
   }
-  s.buffer.append(data);
+  std::memcpy(s.buffer.get() + s.used, data.data(), data.size());
+  s.used += data.size();
 }
 
 std::uint64_t FileSink::bytes_in() const {
