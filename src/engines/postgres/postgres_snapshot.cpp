@@ -710,15 +710,16 @@ DECLARE
   statement text;
   statements text[];
 BEGIN
+  -- Event triggers first: they would fire on the drops that follow.
+  FOR r IN SELECT e.evtname FROM pg_catalog.pg_event_trigger e LOOP
+    EXECUTE format('DROP EVENT TRIGGER IF EXISTS %I CASCADE', r.evtname);
+  END LOOP;
   FOR r IN SELECT e.extname FROM pg_catalog.pg_extension e WHERE e.extname <> 'plpgsql' LOOP
     EXECUTE format('DROP EXTENSION IF EXISTS %I CASCADE', r.extname);
   END LOOP;
   FOR r IN SELECT n.nspname FROM pg_catalog.pg_namespace n
            WHERE n.nspname NOT IN ('public', 'information_schema') AND n.nspname !~ '^pg_' LOOP
     EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', r.nspname);
-  END LOOP;
-  FOR r IN SELECT e.evtname FROM pg_catalog.pg_event_trigger e LOOP
-    EXECUTE format('DROP EVENT TRIGGER IF EXISTS %I CASCADE', r.evtname);
   END LOOP;
   FOR r IN SELECT p.pubname FROM pg_catalog.pg_publication p LOOP
     EXECUTE format('DROP PUBLICATION IF EXISTS %I CASCADE', r.pubname);
