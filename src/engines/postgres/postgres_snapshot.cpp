@@ -476,6 +476,23 @@ std::int64_t copy_out(PGconn* conn, const std::string& sql, FileSink& sink,
   return std::atoll(tuples);
 }
 
+/// Throws when the database holds large objects (pg_largeobject), which a snapshot does not carry:
+/// better no snapshot than one that silently lacks them.
+void refuse_large_objects(PGconn* conn, const std::string& where) {
+  PgResult result = run(conn, "SELECT count(*) FROM pg_catalog.pg_largeobject_metadata",
+                        "looking for large objects failed", where);
+  const std::string count = pg_text(result.get(), 0, 0);
+  if (count == "0") return;
+  Error error(ErrorKind::failure,
+              fmt::format("the database holds {} large objects (lo_create, lo_import), which "
+                          "dbinit snapshots do not carry",
+                          count));
+  error.where = where;
+  error.state = "nothing was written";
+  error.hint = "back it up with pg_dump -Fc instead, or keep the data in bytea columns";
+  throw error;
+}
+
 /// Begins the dump's transaction on `conn` and returns the id of its exported snapshot.
 std::string begin_snapshot(PGconn* conn, const std::string& where) {
   run(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "starting the snapshot failed",
@@ -484,6 +501,7 @@ std::string begin_snapshot(PGconn* conn, const std::string& where) {
     // pg_dump's own settings for reading: no row security filtering (a table that would be
     // filtered is an error rather than a silent partial copy), dates in one style.
     run(conn, "SET LOCAL row_security = off", "starting the snapshot failed", where);
+    refuse_large_objects(conn, where);
     PgResult id =
         run(conn, "SELECT pg_catalog.pg_export_snapshot()", "exporting the snapshot failed", where);
     return pg_text(id.get(), 0, 0);

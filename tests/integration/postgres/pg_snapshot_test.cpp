@@ -453,6 +453,16 @@ TEST_F(PgSnapshotTest, AMissingPgDumpIsAClearError) {
   set_postgres_client_root("/usr/lib/postgresql");
 }
 
+TEST_F(PgSnapshotTest, LargeObjectsAreRefusedRatherThanLeftOut) {
+  m_db->query("SELECT lo_from_bytea(0, 'a large object')");
+  try {
+    dump_to(*m_db, m_dir.path() / "snap");
+    ADD_FAILURE() << "dump left the large object out";
+  } catch (const Error& error) {
+    EXPECT_NE(error.message().find("1 large objects"), std::string::npos) << error.message();
+  }
+}
+
 /// Writes `data` as the zstd-compressed file `name` of `dir`, replacing it.
 void replace_compressed(const std::filesystem::path& dir, const std::string& name,
                         std::string_view data) {
