@@ -499,8 +499,12 @@ std::string begin_snapshot(PGconn* conn, const std::string& where) {
       where);
   try {
     // pg_dump's own settings for reading: no row security filtering (a table that would be
-    // filtered is an error rather than a silent partial copy), dates in one style.
-    run(conn, "SET LOCAL row_security = off", "starting the snapshot failed", where);
+    // filtered is an error rather than a silent partial copy), and text output that any
+    // session reads back the same (ISO dates, floats to the last digit).
+    run(conn,
+        "SET LOCAL row_security = off; SET LOCAL datestyle = ISO; "
+        "SET LOCAL intervalstyle = postgres; SET LOCAL extra_float_digits = 3",
+        "starting the snapshot failed", where);
     refuse_large_objects(conn, where);
     PgResult id =
         run(conn, "SELECT pg_catalog.pg_export_snapshot()", "exporting the snapshot failed", where);
@@ -932,6 +936,10 @@ void postgres_dump_sql(Engine& engine, FileSink& out, SnapshotProgress& progress
       out.write(piece);
     }
     pre->finish();
+    // pg_dump's header sets the database's encoding; the rows come in this connection's.
+    const char* encoding = libpq().PQparameterStatus(conn, "client_encoding");
+    out.write(fmt::format("\nSET client_encoding = {};\n",
+                          quote_literal(encoding != nullptr ? encoding : "UTF8")));
     for (const TableInfo& table : read_tables(conn, where)) {
       progress.table(table.display(), table.estimated_rows);
       const std::string columns = table.columns.empty() ? "" : " (" + table.columns + ")";

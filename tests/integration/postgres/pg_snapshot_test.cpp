@@ -380,6 +380,27 @@ TEST_F(PgSnapshotTest, ThePlainScriptRunsThroughPsqlAndRestore) {
   EXPECT_EQ(full_dump(*by_restore), m_original);
 }
 
+TEST_F(PgSnapshotTest, ThePlainScriptDoesNotDependOnTheSessionsDateStyle) {
+  // The rows are written in text: a session that shows dates as 03/12/2026 and intervals in the
+  // SQL standard's style must still write what any session reads back the same.
+  const auto file = m_dir.path() / "dump.sql";
+  {
+    auto engine = make_engine(parse_database_url(
+        m_db->url() + "?options=-c%20datestyle%3DSQL%2CDMY%20-c%20intervalstyle%3Dsql_standard"));
+    engine->open(false);
+    FileSink sink(m_dir.path(), "dump.sql", {});
+    NoProgress progress;
+    support().dump_sql(*engine, sink, progress);
+    sink.finish();
+  }
+  auto by_psql = make_test_database("postgres");
+  by_psql->query("SELECT 1");
+  RunResult psql = run_program({postgres_client("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f",
+                                file.string(), "--dbname=" + by_psql->url()});
+  ASSERT_EQ(psql.exit_code, 0) << psql.err;
+  EXPECT_EQ(full_dump(*by_psql), m_original);
+}
+
 TEST_F(PgSnapshotTest, TemplateCopiesRoundTrip) {
   const std::string name = "dbinit_test_template_" + std::to_string(::getpid());
   auto engine = open_engine(*m_db);
