@@ -986,13 +986,15 @@ PgConnection maintenance_connection(Engine& engine) {
 }
 
 /// The other sessions on `database`, for the error that says why it cannot be copied or renamed.
+/// `also_excluded`: a session of ours on it that leaves before the operation (0: none).
 std::string other_sessions(const PgConnection& maintenance, const std::string& database,
-                           const std::string& where) {
+                           const std::string& where, int also_excluded = 0) {
   PgResult result = maintenance.exec(
       "SELECT pid, coalesce(usename, ''), coalesce(application_name, ''), "
       "coalesce(client_addr::text, 'local'), coalesce(state, '') FROM pg_catalog.pg_stat_activity "
-      "WHERE datname = $1 AND pid <> pg_backend_pid() ORDER BY pid",
-      {database}, "listing the sessions on the database failed", where);
+      "WHERE datname = $1 AND pid <> pg_backend_pid() AND pid <> $2::int ORDER BY pid",
+      {database, std::to_string(also_excluded)}, "listing the sessions on the database failed",
+      where);
   std::string out;
   for (int row = 0; row < libpq().PQntuples(result.get()); ++row) {
     if (!out.empty()) out += "; ";
@@ -1111,6 +1113,22 @@ void postgres_load_template(Engine& engine, std::string_view template_name) {
     throw error;
   }
   const std::string owner_name = pg_text(owner.get(), 0, 0);
+  // The swap needs the database to itself: other sessions are found before the copy, which is
+  // the slow part (and again by the rename, should one connect meanwhile).
+  if (const std::string sessions = other_sessions(
+          maintenance, database, where, libpq().PQbackendPID(postgres_connection(engine).get()));
+      !sessions.empty()) {
+    Error error(ErrorKind::failure,
+                fmt::format("replacing database \"{}\" failed: other sessions are connected to "
+                            "database \"{}\": {}",
+                            database, database, sessions));
+    error.where = where;
+    error.state = "nothing was changed";
+    error.hint =
+        "a template copy needs the database to itself: stop those sessions (the application, "
+        "psql, pgAdmin) and run it again, or use a snapshot without --template";
+    throw error;
+  }
   // The new copy gets a name of its own until it takes the database's place; names are at most
   // 63 bytes.
   const std::string suffix = fmt::format("_dbinit_{}", ::getpid());
