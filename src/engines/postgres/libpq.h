@@ -9,6 +9,7 @@ namespace dbinit {
 
 // clang-format off
 #define DBINIT_LIBPQ_FUNCTIONS(X) \
+  X(PQbackendPID) \
   X(PQclear) \
   X(PQclientEncoding) \
   X(PQcmdTuples) \

@@ -476,14 +476,36 @@ std::int64_t copy_out(PGconn* conn, const std::string& sql, FileSink& sink,
   return std::atoll(tuples);
 }
 
+/// Throws when the database holds large objects (pg_largeobject), which a snapshot does not carry:
+/// better no snapshot than one that silently lacks them.
+void refuse_large_objects(PGconn* conn, const std::string& where) {
+  PgResult result = run(conn, "SELECT count(*) FROM pg_catalog.pg_largeobject_metadata",
+                        "looking for large objects failed", where);
+  const std::string count = pg_text(result.get(), 0, 0);
+  if (count == "0") return;
+  Error error(ErrorKind::failure,
+              fmt::format("the database holds {} large objects (lo_create, lo_import), which "
+                          "dbinit snapshots do not carry",
+                          count));
+  error.where = where;
+  error.state = "nothing was written";
+  error.hint = "back it up with pg_dump -Fc instead, or keep the data in bytea columns";
+  throw error;
+}
+
 /// Begins the dump's transaction on `conn` and returns the id of its exported snapshot.
 std::string begin_snapshot(PGconn* conn, const std::string& where) {
   run(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "starting the snapshot failed",
       where);
   try {
     // pg_dump's own settings for reading: no row security filtering (a table that would be
-    // filtered is an error rather than a silent partial copy), dates in one style.
-    run(conn, "SET LOCAL row_security = off", "starting the snapshot failed", where);
+    // filtered is an error rather than a silent partial copy), and text output that any
+    // session reads back the same (ISO dates, floats to the last digit).
+    run(conn,
+        "SET LOCAL row_security = off; SET LOCAL datestyle = ISO; "
+        "SET LOCAL intervalstyle = postgres; SET LOCAL extra_float_digits = 3",
+        "starting the snapshot failed", where);
+    refuse_large_objects(conn, where);
     PgResult id =
         run(conn, "SELECT pg_catalog.pg_export_snapshot()", "exporting the snapshot failed", where);
     return pg_text(id.get(), 0, 0);
@@ -710,15 +732,16 @@ DECLARE
   statement text;
   statements text[];
 BEGIN
+  -- Event triggers first: they would fire on the drops that follow.
+  FOR r IN SELECT e.evtname FROM pg_catalog.pg_event_trigger e LOOP
+    EXECUTE format('DROP EVENT TRIGGER IF EXISTS %I CASCADE', r.evtname);
+  END LOOP;
   FOR r IN SELECT e.extname FROM pg_catalog.pg_extension e WHERE e.extname <> 'plpgsql' LOOP
     EXECUTE format('DROP EXTENSION IF EXISTS %I CASCADE', r.extname);
   END LOOP;
   FOR r IN SELECT n.nspname FROM pg_catalog.pg_namespace n
            WHERE n.nspname NOT IN ('public', 'information_schema') AND n.nspname !~ '^pg_' LOOP
     EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', r.nspname);
-  END LOOP;
-  FOR r IN SELECT e.evtname FROM pg_catalog.pg_event_trigger e LOOP
-    EXECUTE format('DROP EVENT TRIGGER IF EXISTS %I CASCADE', r.evtname);
   END LOOP;
   FOR r IN SELECT p.pubname FROM pg_catalog.pg_publication p LOOP
     EXECUTE format('DROP PUBLICATION IF EXISTS %I CASCADE', r.pubname);
@@ -913,6 +936,10 @@ void postgres_dump_sql(Engine& engine, FileSink& out, SnapshotProgress& progress
       out.write(piece);
     }
     pre->finish();
+    // pg_dump's header sets the database's encoding; the rows come in this connection's.
+    const char* encoding = libpq().PQparameterStatus(conn, "client_encoding");
+    out.write(fmt::format("\nSET client_encoding = {};\n",
+                          quote_literal(encoding != nullptr ? encoding : "UTF8")));
     for (const TableInfo& table : read_tables(conn, where)) {
       progress.table(table.display(), table.estimated_rows);
       const std::string columns = table.columns.empty() ? "" : " (" + table.columns + ")";
@@ -959,13 +986,15 @@ PgConnection maintenance_connection(Engine& engine) {
 }
 
 /// The other sessions on `database`, for the error that says why it cannot be copied or renamed.
+/// `also_excluded`: a session of ours on it that leaves before the operation (0: none).
 std::string other_sessions(const PgConnection& maintenance, const std::string& database,
-                           const std::string& where) {
+                           const std::string& where, int also_excluded = 0) {
   PgResult result = maintenance.exec(
       "SELECT pid, coalesce(usename, ''), coalesce(application_name, ''), "
       "coalesce(client_addr::text, 'local'), coalesce(state, '') FROM pg_catalog.pg_stat_activity "
-      "WHERE datname = $1 AND pid <> pg_backend_pid() ORDER BY pid",
-      {database}, "listing the sessions on the database failed", where);
+      "WHERE datname = $1 AND pid <> pg_backend_pid() AND pid <> $2::int ORDER BY pid",
+      {database, std::to_string(also_excluded)}, "listing the sessions on the database failed",
+      where);
   std::string out;
   for (int row = 0; row < libpq().PQntuples(result.get()); ++row) {
     if (!out.empty()) out += "; ";
@@ -1084,6 +1113,22 @@ void postgres_load_template(Engine& engine, std::string_view template_name) {
     throw error;
   }
   const std::string owner_name = pg_text(owner.get(), 0, 0);
+  // The swap needs the database to itself: other sessions are found before the copy, which is
+  // the slow part (and again by the rename, should one connect meanwhile).
+  if (const std::string sessions = other_sessions(
+          maintenance, database, where, libpq().PQbackendPID(postgres_connection(engine).get()));
+      !sessions.empty()) {
+    Error error(ErrorKind::failure,
+                fmt::format("replacing database \"{}\" failed: other sessions are connected to "
+                            "database \"{}\": {}",
+                            database, database, sessions));
+    error.where = where;
+    error.state = "nothing was changed";
+    error.hint =
+        "a template copy needs the database to itself: stop those sessions (the application, "
+        "psql, pgAdmin) and run it again, or use a snapshot without --template";
+    throw error;
+  }
   // The new copy gets a name of its own until it takes the database's place; names are at most
   // 63 bytes.
   const std::string suffix = fmt::format("_dbinit_{}", ::getpid());

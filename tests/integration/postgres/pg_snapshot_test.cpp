@@ -34,8 +34,9 @@ namespace {
 // identity, serial and generated columns, numerics at full precision, NaN and infinities,
 // timestamptz, json and jsonb, arrays, a bytea of several MB, NULLs beside empty strings, text
 // with tabs, newlines and backslashes, views, a materialized view over a view, functions, a
-// procedure, triggers, a partitioned table, a free-standing sequence, comments, a revoked
-// privilege and dbinit's own tables.
+// procedure, triggers, a partitioned table, a free-standing sequence, comments, grants and a
+// revoked privilege, a table of another owner, an aggregate, row-level security with a policy, a
+// cast, an event trigger and dbinit's own tables.
 constexpr std::string_view k_fixture = R"sql(
 CREATE EXTENSION citext;
 CREATE SCHEMA inventory;
@@ -111,8 +112,28 @@ CREATE TRIGGER samples_trim BEFORE INSERT OR UPDATE ON public.samples
   FOR EACH ROW EXECUTE FUNCTION public.trim_text();
 CREATE SEQUENCE inventory.counter START 100;
 SELECT nextval('inventory.counter'), nextval('inventory.counter');
-REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+REVOKE USAGE ON SCHEMA public FROM PUBLIC;
 COMMENT ON SCHEMA public IS 'the application''s schema';
+DO $$
+BEGIN
+  CREATE ROLE dbinit_test_reader;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN
+  NULL;
+END
+$$;
+GRANT SELECT ON public.customers TO dbinit_test_reader;
+GRANT USAGE ON SCHEMA inventory TO dbinit_test_reader;
+ALTER TABLE inventory.products OWNER TO dbinit_test_reader;
+CREATE AGGREGATE public.total(integer) (SFUNC = int4pl, STYPE = integer);
+ALTER TABLE public.orders ENABLE ROW LEVEL SECURITY;
+CREATE POLICY orders_mine ON public.orders USING (state <> 'sad');
+CREATE CAST (public.address AS text) WITH INOUT;
+CREATE FUNCTION public.note_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NULL;
+END
+$$;
+CREATE EVENT TRIGGER note_ddl ON ddl_command_end EXECUTE FUNCTION public.note_ddl();
 
 INSERT INTO public.customers (email, feeling, home, created)
   SELECT 'user' || i || '@example.com', (ARRAY['sad', 'ok', 'happy'])[1 + i % 3]::public.mood,
@@ -209,7 +230,15 @@ class PgSnapshotTest : public ::testing::Test {
   void SetUp() override {
     fill(*m_db);
     m_original = full_dump(*m_db);
-    ASSERT_NE(m_original.find("COPY public.samples"), std::string::npos);
+    for (std::string_view part :
+         {"COPY public.samples", "CREATE EVENT TRIGGER note_ddl", "CREATE POLICY orders_mine",
+          "GRANT SELECT ON TABLE public.customers TO dbinit_test_reader",
+          "ALTER TABLE inventory.products OWNER TO dbinit_test_reader",
+          "CREATE CAST (public.address AS text)", "CREATE EXTENSION IF NOT EXISTS citext",
+          "REVOKE USAGE ON SCHEMA public FROM PUBLIC", "REFRESH MATERIALIZED VIEW inventory.busy",
+          "SELECT pg_catalog.setval('inventory.counter', 101, true)"}) {
+      ASSERT_NE(m_original.find(part), std::string::npos) << part;
+    }
   }
 
   std::unique_ptr<TestDatabase> m_db = make_test_database("postgres");
@@ -258,6 +287,7 @@ TEST_F(PgSnapshotTest, LoadOverADamagedDatabaseRestoresItExactly) {
     CREATE VIEW public.stray_view AS SELECT 1 AS one;
     CREATE FUNCTION public.stray_fn() RETURNS int LANGUAGE sql AS 'SELECT 1';
     CREATE TYPE public.stray_type AS ENUM ('x');
+    CREATE CAST (public.stray_type AS text) WITH INOUT;
     CREATE SCHEMA stray_schema;
     CREATE TABLE stray_schema.t (x int);
     DROP SCHEMA "Ünïcode Schema" CASCADE;
@@ -268,6 +298,10 @@ TEST_F(PgSnapshotTest, LoadOverADamagedDatabaseRestoresItExactly) {
     GRANT CREATE ON SCHEMA public TO PUBLIC;
     INSERT INTO public.dbinit_migrations (version, name, checksum, state, applied_at, duration_ms,
       applied_by) VALUES ('2', '0002-x.sql', 'sha256:11', 'applied', 'now', 1, 'me');
+    -- Last: it refuses every DDL statement after it, until the load drops it.
+    CREATE FUNCTION public.refuse_ddl() RETURNS event_trigger LANGUAGE plpgsql AS
+      'BEGIN RAISE EXCEPTION ''no DDL here''; END';
+    CREATE EVENT TRIGGER refuse_ddl ON ddl_command_start EXECUTE FUNCTION public.refuse_ddl();
   )sql");
   ASSERT_NE(full_dump(*m_db), m_original);
   load_from(*m_db, m_dir.path() / "snap", dump);
@@ -346,6 +380,27 @@ TEST_F(PgSnapshotTest, ThePlainScriptRunsThroughPsqlAndRestore) {
   EXPECT_EQ(full_dump(*by_restore), m_original);
 }
 
+TEST_F(PgSnapshotTest, ThePlainScriptDoesNotDependOnTheSessionsDateStyle) {
+  // The rows are written in text: a session that shows dates as 03/12/2026 and intervals in the
+  // SQL standard's style must still write what any session reads back the same.
+  const auto file = m_dir.path() / "dump.sql";
+  {
+    auto engine = make_engine(parse_database_url(
+        m_db->url() + "?options=-c%20datestyle%3DSQL%2CDMY%20-c%20intervalstyle%3Dsql_standard"));
+    engine->open(false);
+    FileSink sink(m_dir.path(), "dump.sql", {});
+    NoProgress progress;
+    support().dump_sql(*engine, sink, progress);
+    sink.finish();
+  }
+  auto by_psql = make_test_database("postgres");
+  by_psql->query("SELECT 1");
+  RunResult psql = run_program({postgres_client("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f",
+                                file.string(), "--dbname=" + by_psql->url()});
+  ASSERT_EQ(psql.exit_code, 0) << psql.err;
+  EXPECT_EQ(full_dump(*by_psql), m_original);
+}
+
 TEST_F(PgSnapshotTest, TemplateCopiesRoundTrip) {
   const std::string name = "dbinit_test_template_" + std::to_string(::getpid());
   auto engine = open_engine(*m_db);
@@ -417,6 +472,16 @@ TEST_F(PgSnapshotTest, AMissingPgDumpIsAClearError) {
     EXPECT_NE(error.hint.find("postgresql-client-15"), std::string::npos) << error.hint;
   }
   set_postgres_client_root("/usr/lib/postgresql");
+}
+
+TEST_F(PgSnapshotTest, LargeObjectsAreRefusedRatherThanLeftOut) {
+  m_db->query("SELECT lo_from_bytea(0, 'a large object')");
+  try {
+    dump_to(*m_db, m_dir.path() / "snap");
+    ADD_FAILURE() << "dump left the large object out";
+  } catch (const Error& error) {
+    EXPECT_NE(error.message().find("1 large objects"), std::string::npos) << error.message();
+  }
 }
 
 /// Writes `data` as the zstd-compressed file `name` of `dir`, replacing it.
