@@ -340,9 +340,9 @@ void write_at(int fd, const void* data, std::size_t length, off_t offset, const 
   }
 }
 
-/// Copies the database of `db` (inside its read transaction) into the new file `path` with the
-/// online backup API, then makes it a rollback-journal file, flushes it and hashes it.
-WrittenFile backup_database(sqlite3* db, const fs::path& dir, SnapshotProgress& progress) {
+/// Copies the database of `db` (inside its read transaction) into the new file `dir` /
+/// k_file_name with the online backup API.
+void backup_database(sqlite3* db, const fs::path& dir, SnapshotProgress& progress) {
   const fs::path path = dir / k_file_name;
   const std::string shown = path.string();
   {
@@ -365,22 +365,32 @@ WrittenFile backup_database(sqlite3* db, const fs::path& dir, SnapshotProgress& 
   sqlite3_backup* backup = sqlite3_backup_init(target.get(), "main", db, "main");
   if (backup == nullptr)
     throw sqlite_error(target.get(), "cannot start copying the database", shown);
+  const std::int64_t page_size = query_int(db, "PRAGMA page_size", "cannot read the page size");
+  std::int64_t left = query_int(db, "PRAGMA page_count", "cannot read the page count");
+  // The source is read inside the caller's read transaction and the target is a new file that
+  // nothing else opens: neither can be busy.
   int rc;
-  int last_remaining = -1;
-  int page_size = static_cast<int>(query_int(db, "PRAGMA page_size", "cannot read the page size"));
-  while ((rc = sqlite3_backup_step(backup, k_backup_pages)) == SQLITE_OK || rc == SQLITE_BUSY ||
-         rc == SQLITE_LOCKED) {
-    const int remaining = sqlite3_backup_remaining(backup);
-    if (last_remaining >= 0 && remaining < last_remaining) {
-      progress.advance(0, static_cast<std::int64_t>(last_remaining - remaining) * page_size);
-    }
-    last_remaining = remaining;
-    if (rc != SQLITE_OK) sqlite3_sleep(5);
+  while ((rc = sqlite3_backup_step(backup, k_backup_pages)) == SQLITE_OK || rc == SQLITE_DONE) {
+    const std::int64_t remaining = sqlite3_backup_remaining(backup);
+    progress.advance(0, (left - remaining) * page_size);
+    left = remaining;
+    if (rc == SQLITE_DONE) break;
   }
   sqlite3_backup_finish(backup);
-  if (rc != SQLITE_DONE) throw sqlite_error(rc, "cannot copy the database", shown);
-  target.reset();
+  if (rc != SQLITE_DONE) {
+    Error error = sqlite_error(rc, "cannot copy the database", shown);
+    if ((rc & 0xff) == SQLITE_FULL) {
+      error.hint = "free space on that file system (or point --backups elsewhere) and run it again";
+    }
+    throw error;
+  }
+}
 
+/// Makes the file that backup_database() wrote a rollback-journal database, flushes it and
+/// hashes it.
+WrittenFile finish_backup_file(const fs::path& dir) {
+  const fs::path path = dir / k_file_name;
+  const std::string shown = path.string();
   const int fd = ::open(shown.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) {
     throw Error(ErrorKind::failure, fmt::format("cannot open {}: {}", shown, std::strerror(errno)));
@@ -429,11 +439,14 @@ SnapshotDump sqlite_dump(Engine& engine, const fs::path& dir, SnapshotProgress& 
     const std::int64_t pages = query_int(db, "PRAGMA page_count", "cannot read the page count");
     FileSink sink(dir, std::string(k_file_name), FileSink::Options{});
     copy_database_file(db, static_cast<std::uint64_t>(page_size * pages), sink, progress);
+    // Writers wait for the read transaction's lock to commit: it ends before the flush.
+    transaction.end();
     dump.files.push_back(sink.finish());
   } else {
-    dump.files.push_back(backup_database(db, dir, progress));
+    backup_database(db, dir, progress);
+    transaction.end();
+    dump.files.push_back(finish_backup_file(dir));
   }
-  transaction.end();
   progress.advance(total_rows(dump.tables), 0);
   return dump;
 }
@@ -456,6 +469,20 @@ class JournalModeRestore {
   sqlite3* m_db;
   std::string m_mode;
 };
+
+/// `path` as an SQLite URI filename (https://www.sqlite.org/uri.html): the characters that end
+/// or escape the path part are percent-encoded.
+std::string file_uri(const fs::path& path) {
+  std::string uri = "file:";
+  for (char c : fs::absolute(path).string()) {
+    if (c == '%' || c == '?' || c == '#') {
+      uri += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+    } else {
+      uri += c;
+    }
+  }
+  return uri;
+}
 
 void sqlite_load(Engine& engine, const fs::path& dir, const std::vector<WrittenFile>& files,
                  SnapshotProgress& progress) {
@@ -485,7 +512,7 @@ void sqlite_load(Engine& engine, const fs::path& dir, const std::vector<WrittenF
 
   // immutable: the caller has checked the file's checksum and nothing writes it, so SQLite
   // reads it without locks or side files.
-  const std::string uri = "file:" + source_path.string() + "?immutable=1";
+  const std::string uri = file_uri(source_path) + "?immutable=1";
   sqlite3* raw = nullptr;
   const int open_rc = sqlite3_open_v2(
       uri.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nullptr);
@@ -563,7 +590,7 @@ void sqlite_load(Engine& engine, const fs::path& dir, const std::vector<WrittenF
         hint = fmt::format("make {} and its folder writable, then load again", target_path);
         break;
       default:
-        hint = "the database is unchanged; check the disk and load again";
+        hint = "check the disk and the snapshot, then load again";
         break;
     }
     throw fail(std::move(error), std::move(hint));

@@ -179,12 +179,14 @@ TEST(SqliteSnapshot, DumpThenLoadIntoAnEmptyDatabaseGivesTheSameDump) {
   const fs::path original = dir.path() / "original.sqlite3";
   build_fixture(original);
   const std::string expected = shell_dump(original);
+  // A folder name with the characters that SQLite URIs escape.
+  const fs::path snap = dir.path() / "snap ?#%20 é";
   ASSERT_THAT(expected, HasSubstr("CREATE TABLE dbinit_migrations"));
 
   SnapshotDump dump;
   {
     auto engine = open_engine(original);
-    dump = dump_into(*engine, dir.path() / "snap");
+    dump = dump_into(*engine, snap);
   }
   EXPECT_THAT(dump.server_version, HasSubstr("SQLite 3."));
   ASSERT_TRUE(dump.ledger.has_value());
@@ -199,7 +201,7 @@ TEST(SqliteSnapshot, DumpThenLoadIntoAnEmptyDatabaseGivesTheSameDump) {
   for (const SnapshotTable& table : dump.tables) EXPECT_NE(table.name, "sqlite_sequence");
 
   ASSERT_EQ(dump.files.size(), 1u);
-  const fs::path file = dir.path() / "snap" / dump.files[0].name;
+  const fs::path file = snap / dump.files[0].name;
   const std::string bytes = read_file(file);
   EXPECT_EQ(dump.files[0].size, bytes.size());
   EXPECT_EQ(dump.files[0].sha256, sha256_hex(bytes));
@@ -212,7 +214,7 @@ TEST(SqliteSnapshot, DumpThenLoadIntoAnEmptyDatabaseGivesTheSameDump) {
   const fs::path target = dir.path() / "target.sqlite3";
   {
     auto engine = open_engine(target);
-    load_from(*engine, dir.path() / "snap", dump);
+    load_from(*engine, snap, dump);
     // The connection that loaded sees the new contents at once.
     auto ledger = engine->read_ledger();
     ASSERT_TRUE(ledger.has_value());
