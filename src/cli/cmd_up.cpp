@@ -105,7 +105,8 @@ int command_up(Common& common, const UpFlags& flags, milliseconds wait_default, 
   options.confirmed = settings.confirmed;
   options.skip_seed = settings.skip_seed;
   if (isatty(STDIN_FILENO)) options.ask = ask_on_terminal;
-  TerminalProgress progress(common.verbosity(), "loading");
+  // A snapshot loaded into the empty database, or taken by --backup-before.
+  TerminalProgress progress(common.verbosity(), "snapshot");
   options.progress = &progress;
   const UpResult result = up_or_baseline(settings, options, flags, reporter, common);
   progress.finish();
