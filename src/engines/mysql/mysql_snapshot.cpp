@@ -58,6 +58,8 @@ constexpr std::size_t k_block = 1 << 20;
 // dump_sql: an INSERT statement ends after this many bytes of values.
 constexpr std::size_t k_insert_bytes = 1 << 20;
 constexpr std::int64_t k_progress_rows = 8192;
+// Tables with a value larger than this are loaded with INSERT statements (see SnapTable).
+constexpr std::uint64_t k_large_value = 2 << 20;
 
 std::string backtick(std::string_view name) {
   return mysql_quote_identifier(name);
@@ -152,6 +154,10 @@ struct SnapTable {
   std::vector<SnapColumn> columns;  // the stored columns (generated ones are computed again)
   std::string file;
   std::int64_t rows = 0;
+  // The largest value, in bytes: LOAD DATA grows its field buffer a few KiB at a time, which takes
+  // minutes for a value of tens of MB, so tables with values above k_large_value are loaded with
+  // INSERT statements instead.
+  std::uint64_t largest_value = 0;
 };
 
 struct SnapObject {
@@ -262,6 +268,7 @@ std::string schema_text(const SnapSchema& schema) {
     write_field(out, table.create);
     write_field(out, table.file);
     write_field(out, std::to_string(table.rows));
+    write_field(out, std::to_string(table.largest_value));
     for (const SnapColumn& column : table.columns) {
       write_field(out, column.name);
       write_field(out, std::to_string(static_cast<int>(column.kind)));
@@ -327,6 +334,7 @@ SnapSchema parse_schema(const fs::path& path, std::string_view text) {
       table.create = read_field();
       table.file = read_field();
       table.rows = number(read_field());
+      table.largest_value = static_cast<std::uint64_t>(number(read_field()));
       while (!text.starts_with(".\n")) {
         SnapColumn column;
         column.name = read_field();
@@ -437,6 +445,7 @@ SnapshotDump dump(Engine& engine, const fs::path& dir, SnapshotProgress& progres
       progress.table(table.name, -1);
       FileSink sink(dir, table.file, {.zstd_level = 1, .zstd_workers = 1});
       std::int64_t rows = 0, pending_rows = 0;
+      std::uint64_t largest = 0;
       std::uint64_t reported = 0;
       const std::size_t columns = table.columns.size();
       stream_rows(
@@ -446,6 +455,7 @@ SnapshotDump dump(Engine& engine, const fs::path& dir, SnapshotProgress& progres
               if (c) block += '\t';
               if (row[c]) {
                 append_escaped(block, row[c], lengths[c]);
+                largest = std::max<std::uint64_t>(largest, lengths[c]);
               } else {
                 block += "\\N";
               }
@@ -464,6 +474,7 @@ SnapshotDump dump(Engine& engine, const fs::path& dir, SnapshotProgress& progres
       block.clear();
       progress.advance(pending_rows, static_cast<std::int64_t>(sink.bytes_in() - reported));
       table.rows = rows;
+      table.largest_value = largest;
       result.files.push_back(sink.finish());
       result.tables.push_back({table.name, rows});
     }
@@ -475,6 +486,8 @@ SnapshotDump dump(Engine& engine, const fs::path& dir, SnapshotProgress& progres
 }
 
 // --- load
+
+void append_quoted(std::string& out, const char* data, unsigned long length);
 // ------------------------------------------------------------------------------------------
 
 // The local infile handler: LOAD DATA LOCAL INFILE '<file>' reads the snapshot's file `<file>`
@@ -636,11 +649,128 @@ Existing existing_objects(MYSQL* conn, const std::string& where, const std::stri
   return out;
 }
 
+// Loads the rows of `table` from its file with multi-row INSERT statements of about k_block bytes
+// (a row larger than that is one statement): each value as a `_binary` string, stored as the
+// bytes it was read as, BIT columns as their numbers.
+void insert_rows(MYSQL* conn, const std::string& where, const fs::path& dir, const SnapTable& table,
+                 SnapshotProgress& progress) {
+  FileSource source(dir / table.file, true);
+  std::string head = "INSERT INTO " + backtick(table.name) + " (";
+  for (std::size_t c = 0; c < table.columns.size(); ++c) {
+    head += (c ? ", " : "") + backtick(table.columns[c].name);
+  }
+  head += ") VALUES ";
+  std::string statement = head;
+  std::string value;
+  std::vector<std::optional<std::string>> row;
+  bool escaped = false, null = false;
+  std::int64_t rows = 0, pending = 0, loaded = 0;
+  auto flush = [&] {
+    if (pending == 0) return;
+    if (libmariadb().mysql_real_query(conn, statement.data(), statement.size()) != 0) {
+      throw connection_error(conn, where,
+                             fmt::format("loading table {} failed", backtick(table.name)));
+    }
+    loaded += static_cast<std::int64_t>(libmariadb().mysql_affected_rows(conn));
+    progress.advance(pending, 0);
+    statement = head;
+    pending = 0;
+  };
+  auto end_field = [&] {
+    if (null) {
+      row.emplace_back();
+    } else {
+      row.emplace_back(std::move(value));
+    }
+    value.clear();
+    null = false;
+  };
+  auto end_row = [&] {
+    if (row.size() != table.columns.size()) {
+      Error error(ErrorKind::failure,
+                  fmt::format("row {} of table {} has {} values, the table {} columns", rows + 1,
+                              backtick(table.name), row.size(), table.columns.size()));
+      error.where = (dir / table.file).string();
+      throw error;
+    }
+    statement += pending ? ",(" : "(";
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      if (c) statement += ',';
+      if (!row[c]) {
+        statement += "NULL";
+      } else if (table.columns[c].kind == ValueKind::bit) {
+        statement += "CAST(" + literal(*row[c]) + " AS UNSIGNED)";
+      } else {
+        statement += "_binary";
+        append_quoted(statement, row[c]->data(), row[c]->size());
+      }
+    }
+    statement += ')';
+    row.clear();
+    ++rows;
+    ++pending;
+    if (statement.size() >= k_block) flush();
+  };
+  for (std::string_view piece = source.read(); !piece.empty(); piece = source.read()) {
+    for (char c : piece) {
+      if (escaped) {
+        escaped = false;
+        switch (c) {
+          case '0':
+            value += '\0';
+            break;
+          case 't':
+            value += '\t';
+            break;
+          case 'n':
+            value += '\n';
+            break;
+          case 'N':
+            null = value.empty();
+            if (!null) value += c;
+            break;
+          default:
+            value += c;
+        }
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '\t') {
+        end_field();
+      } else if (c == '\n') {
+        end_field();
+        end_row();
+      } else {
+        value += c;
+      }
+    }
+  }
+  flush();
+  if (rows != table.rows || loaded != table.rows || !value.empty() || !row.empty()) {
+    Error error(ErrorKind::failure,
+                fmt::format("table {}: the snapshot has {} rows, {} were loaded",
+                            backtick(table.name), table.rows, loaded));
+    error.where = (dir / table.file).string();
+    throw error;
+  }
+}
+
 void load(Engine& engine, const fs::path& dir, const std::vector<WrittenFile>& files,
           SnapshotProgress& progress) {
-  (void)files;
   const std::string where = mysql_where(engine);
+  // Only files the caller checked are read.
+  std::set<std::string> checked;
+  for (const WrittenFile& file : files) checked.insert(file.name);
+  auto require = [&](const std::string& file) {
+    if (checked.contains(file)) return;
+    Error error(ErrorKind::failure, fmt::format("the snapshot's file list has no {}", file));
+    error.where = dir.string();
+    error.state = "the database was not changed";
+    error.hint = "take the snapshot again with `dbinit dump`";
+    throw error;
+  };
+  require(std::string(k_schema_file));
   const SnapSchema schema = parse_schema(dir / k_schema_file, read_whole(dir / k_schema_file));
+  for (const SnapTable& table : schema.tables) require(table.file);
   const std::string database = field(mysql_query(engine, "SELECT DATABASE()").at(0), 0);
   const std::string quoted_db = backtick(database);
 
@@ -709,6 +839,10 @@ void load(Engine& engine, const fs::path& dir, const std::vector<WrittenFile>& f
         } else {
           columns += backtick(column.name);
         }
+      }
+      if (table.largest_value > k_large_value) {
+        insert_rows(conn, where, dir, table, progress);
+        continue;
       }
       const std::string sql = fmt::format(
           "LOAD DATA LOCAL INFILE {} INTO TABLE {} CHARACTER SET binary FIELDS TERMINATED BY "
