@@ -6,23 +6,43 @@
 // character_set_results = binary and time_zone = '+00:00', so that every value arrives as the
 // bytes stored. The folder holds:
 // - `schema.txt`: records of length-prefixed fields (sequences, tables, routines, views in
-//   dependency order, triggers in firing order; see write_record());
+//   dependency order, triggers in firing order, each with its sql_mode; see schema_text());
 // - `table-NNNN.tsv.zst`: one per table, in LOAD DATA's default text format (tab between fields,
 //   newline after rows, `\` escaping tab, newline, backslash and NUL, `\N` for NULL), Zstandard
 //   level 1. FLOAT columns are read as `col + 0e0` (the double nearest the float, whose shortest
 //   text converts back to the same float; plain SELECT prints six digits), BIT columns as numbers.
 //
 // load() builds the snapshot's tables in a scratch database `<db>_dbinit_load_<hex>` on the same
-// server, fills them with LOAD DATA LOCAL INFILE from a local infile handler that decompresses the
-// file as the server asks for it, and then swaps:
-//   1. DROP the old triggers, and old views whose names the snapshot's tables take;
-//   2. one RENAME TABLE moving every old table to `<db>_dbinit_old_<hex>` and every new table from
-//      the scratch database into the database (MariaDB renames the whole list atomically);
-//   3. CREATE OR REPLACE the routines and the views, DROP the routines and views the snapshot does
-//      not have, CREATE the triggers;
+// server (same character set and collation), on a connection of its own that allows LOAD DATA
+// LOCAL and serves only the snapshot's files, through a local infile handler that decompresses
+// them as the server asks (no temporary file). Tables with a value over k_large_value go through
+// multi-row INSERT statements instead: LOAD DATA grows a field's buffer a few KiB at a time. Row
+// counts are checked. Then it swaps:
+//   1. DROP the old triggers (they cannot move to another database), and old views whose names
+//      the snapshot's tables take;
+//   2. one RENAME TABLE moving every old table and sequence to `<db>_dbinit_old_<hex>` and every
+//      new one from the scratch database into the database (atomic in MariaDB, crash-safe since
+//      10.6: all or none of the list);
+//   3. CREATE OR REPLACE the routines and the views, DROP the routines and views the snapshot
+//      does not have, CREATE the triggers;
 //   4. DROP both helper databases.
-// A failure or a kill before step 1 leaves the database as it was (the next load drops the
-// scratch database); from step 1 to the end of step 3 the window is a few short DDL statements.
+// What a failure or a kill -9 leaves: before step 1, the database as it was (a failure drops the
+// scratch database, a kill leaves it to the next load, which drops the helper databases of this
+// database first); during step 1, the old tables and data without some triggers; after step 2,
+// the snapshot's tables and data with old or new routines and views and without some triggers;
+// after step 3, exactly the snapshot (helper databases left to the next load). The database
+// differs from "as before" and "the snapshot" only within steps 1 and 3, a few short DDL
+// statements, and only when there are triggers, views in the way, or routines and views that
+// differ.
+//
+// dump_sql() reads the same way (with utf8mb4 results) and writes what mariadb-dump writes: SET
+// NAMES utf8mb4, TIME_ZONE '+00:00', checks off, SQL_MODE 'NO_AUTO_VALUE_ON_ZERO', sequences with
+// SETVAL, tables (AUTO_INCREMENT kept) each followed by multi-row INSERTs of about 1 MiB (binary
+// values as hex, FLOAT and BIT as numbers), routines and triggers in DELIMITER ;; blocks under
+// their own sql_mode, views in dependency order.
+//
+// Sequences are restored at their next value not cached (next_not_cached_value), as mariadb-dump
+// does: values the old server had cached are skipped, as after a restart.
 
 #include "engines/snapshot.h"
 

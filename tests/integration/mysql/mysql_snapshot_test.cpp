@@ -566,8 +566,9 @@ TEST(MysqlSnapshotBenchmark, DISABLED_ThreeMillionRows) {
   shell_argv.push_back(by_shell.name());
   const Measured their_load = run_timed(shell_quoted(shell_argv) + "< '" + sql.string() + "'");
 
-  EXPECT_EQ(by_load.db->query("CHECKSUM TABLE bench EXTENDED"),
-            source.db->query("CHECKSUM TABLE bench EXTENDED"));
+  // CHECKSUM TABLE names the table with its database: compare the sums only.
+  EXPECT_EQ(by_load.db->query("CHECKSUM TABLE bench EXTENDED").at(0).at(1),
+            source.db->query("CHECKSUM TABLE bench EXTENDED").at(0).at(1));
   fprintf(stderr,
           "dump: dbinit %.2f s (%lu bytes, %ld KB peak RSS), mariadb-dump %.2f s (%lu bytes, %ld "
           "KB), ratio %.2f\n"
