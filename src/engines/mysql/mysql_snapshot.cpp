@@ -444,8 +444,11 @@ void in_snapshot(Engine& engine, Body&& body) {
   try {
     body(conn, where);
   } catch (...) {
+    // Best effort: the error that ended the dump is the one to report.
     libmariadb().mysql_real_query(conn, "ROLLBACK", 8);
-    run(conn, where, "SET character_set_results = utf8mb4, time_zone = @dbinit_time_zone");
+    constexpr std::string_view k_reset =
+        "SET character_set_results = utf8mb4, time_zone = @dbinit_time_zone";
+    libmariadb().mysql_real_query(conn, k_reset.data(), k_reset.size());
     throw;
   }
   run(conn, where, "COMMIT");
