@@ -835,9 +835,20 @@ void load(Engine& engine, const fs::path& dir, const std::vector<WrittenFile>& f
   };
 
   try {
-    run(conn, where,
-        fmt::format("CREATE DATABASE {} CHARACTER SET {} COLLATE {}", quoted_scratch,
-                    field(charset.at(0), 0), field(charset.at(0), 1)));
+    try {
+      run(conn, where,
+          fmt::format("CREATE DATABASE {} CHARACTER SET {} COLLATE {}", quoted_scratch,
+                      field(charset.at(0), 0), field(charset.at(0), 1)));
+    } catch (Error& error) {
+      const unsigned code = libmariadb().mysql_errno(conn);
+      if (code == ER_DBACCESS_DENIED_ERROR || code == ER_ACCESS_DENIED_ERROR) {
+        error.hint = fmt::format(
+            "a load builds the snapshot in a scratch database on the same server: grant the "
+            "user all privileges on `{}%`.* as well as on the database",
+            like_escaped(helper_prefix(database)));
+      }
+      throw;
+    }
     if (libmariadb().mysql_select_db(conn, scratch.c_str()) != 0) {
       throw connection_error(conn, where, "cannot use the scratch database");
     }
