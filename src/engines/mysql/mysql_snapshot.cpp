@@ -6,23 +6,43 @@
 // character_set_results = binary and time_zone = '+00:00', so that every value arrives as the
 // bytes stored. The folder holds:
 // - `schema.txt`: records of length-prefixed fields (sequences, tables, routines, views in
-//   dependency order, triggers in firing order; see write_record());
+//   dependency order, triggers in firing order, each with its sql_mode; see schema_text());
 // - `table-NNNN.tsv.zst`: one per table, in LOAD DATA's default text format (tab between fields,
 //   newline after rows, `\` escaping tab, newline, backslash and NUL, `\N` for NULL), Zstandard
 //   level 1. FLOAT columns are read as `col + 0e0` (the double nearest the float, whose shortest
 //   text converts back to the same float; plain SELECT prints six digits), BIT columns as numbers.
 //
 // load() builds the snapshot's tables in a scratch database `<db>_dbinit_load_<hex>` on the same
-// server, fills them with LOAD DATA LOCAL INFILE from a local infile handler that decompresses the
-// file as the server asks for it, and then swaps:
-//   1. DROP the old triggers, and old views whose names the snapshot's tables take;
-//   2. one RENAME TABLE moving every old table to `<db>_dbinit_old_<hex>` and every new table from
-//      the scratch database into the database (MariaDB renames the whole list atomically);
-//   3. CREATE OR REPLACE the routines and the views, DROP the routines and views the snapshot does
-//      not have, CREATE the triggers;
+// server (same character set and collation), on a connection of its own that allows LOAD DATA
+// LOCAL and serves only the snapshot's files, through a local infile handler that decompresses
+// them as the server asks (no temporary file). Tables with a value over k_large_value go through
+// multi-row INSERT statements instead: LOAD DATA grows a field's buffer a few KiB at a time. Row
+// counts are checked. Then it swaps:
+//   1. DROP the old triggers (they cannot move to another database), and old views whose names
+//      the snapshot's tables take;
+//   2. one RENAME TABLE moving every old table and sequence to `<db>_dbinit_old_<hex>` and every
+//      new one from the scratch database into the database (atomic in MariaDB, crash-safe since
+//      10.6: all or none of the list);
+//   3. CREATE OR REPLACE the routines and the views, DROP the routines and views the snapshot
+//      does not have, CREATE the triggers;
 //   4. DROP both helper databases.
-// A failure or a kill before step 1 leaves the database as it was (the next load drops the
-// scratch database); from step 1 to the end of step 3 the window is a few short DDL statements.
+// What a failure or a kill -9 leaves: before step 1, the database as it was (a failure drops the
+// scratch database, a kill leaves it to the next load, which drops the helper databases of this
+// database first); during step 1, the old tables and data without some triggers; after step 2,
+// the snapshot's tables and data with old or new routines and views and without some triggers;
+// after step 3, exactly the snapshot (helper databases left to the next load). The database
+// differs from "as before" and "the snapshot" only within steps 1 and 3, a few short DDL
+// statements, and only when there are triggers, views in the way, or routines and views that
+// differ.
+//
+// dump_sql() reads the same way (with utf8mb4 results) and writes what mariadb-dump writes: SET
+// NAMES utf8mb4, TIME_ZONE '+00:00', checks off, SQL_MODE 'NO_AUTO_VALUE_ON_ZERO', sequences with
+// SETVAL, tables (AUTO_INCREMENT kept) each followed by multi-row INSERTs of about 1 MiB (binary
+// values as hex, FLOAT and BIT as numbers), routines and triggers in DELIMITER ;; blocks under
+// their own sql_mode, views in dependency order.
+//
+// Sequences are restored at their next value not cached (next_not_cached_value), as mariadb-dump
+// does: values the old server had cached are skipped, as after a restart.
 
 #include "engines/snapshot.h"
 
@@ -58,6 +78,8 @@ constexpr std::size_t k_block = 1 << 20;
 // dump_sql: an INSERT statement ends after this many bytes of values.
 constexpr std::size_t k_insert_bytes = 1 << 20;
 constexpr std::int64_t k_progress_rows = 8192;
+// Tables with a value larger than this are loaded with INSERT statements (see SnapTable).
+constexpr std::uint64_t k_large_value = 2 << 20;
 
 std::string backtick(std::string_view name) {
   return mysql_quote_identifier(name);
@@ -152,6 +174,10 @@ struct SnapTable {
   std::vector<SnapColumn> columns;  // the stored columns (generated ones are computed again)
   std::string file;
   std::int64_t rows = 0;
+  // The largest value, in bytes: LOAD DATA grows its field buffer a few KiB at a time, which takes
+  // minutes for a value of tens of MB, so tables with values above k_large_value are loaded with
+  // INSERT statements instead.
+  std::uint64_t largest_value = 0;
 };
 
 struct SnapObject {
@@ -262,6 +288,7 @@ std::string schema_text(const SnapSchema& schema) {
     write_field(out, table.create);
     write_field(out, table.file);
     write_field(out, std::to_string(table.rows));
+    write_field(out, std::to_string(table.largest_value));
     for (const SnapColumn& column : table.columns) {
       write_field(out, column.name);
       write_field(out, std::to_string(static_cast<int>(column.kind)));
@@ -327,6 +354,7 @@ SnapSchema parse_schema(const fs::path& path, std::string_view text) {
       table.create = read_field();
       table.file = read_field();
       table.rows = number(read_field());
+      table.largest_value = static_cast<std::uint64_t>(number(read_field()));
       while (!text.starts_with(".\n")) {
         SnapColumn column;
         column.name = read_field();
@@ -416,8 +444,11 @@ void in_snapshot(Engine& engine, Body&& body) {
   try {
     body(conn, where);
   } catch (...) {
+    // Best effort: the error that ended the dump is the one to report.
     libmariadb().mysql_real_query(conn, "ROLLBACK", 8);
-    run(conn, where, "SET character_set_results = utf8mb4, time_zone = @dbinit_time_zone");
+    constexpr std::string_view k_reset =
+        "SET character_set_results = utf8mb4, time_zone = @dbinit_time_zone";
+    libmariadb().mysql_real_query(conn, k_reset.data(), k_reset.size());
     throw;
   }
   run(conn, where, "COMMIT");
@@ -437,6 +468,7 @@ SnapshotDump dump(Engine& engine, const fs::path& dir, SnapshotProgress& progres
       progress.table(table.name, -1);
       FileSink sink(dir, table.file, {.zstd_level = 1, .zstd_workers = 1});
       std::int64_t rows = 0, pending_rows = 0;
+      std::uint64_t largest = 0;
       std::uint64_t reported = 0;
       const std::size_t columns = table.columns.size();
       stream_rows(
@@ -446,6 +478,7 @@ SnapshotDump dump(Engine& engine, const fs::path& dir, SnapshotProgress& progres
               if (c) block += '\t';
               if (row[c]) {
                 append_escaped(block, row[c], lengths[c]);
+                largest = std::max<std::uint64_t>(largest, lengths[c]);
               } else {
                 block += "\\N";
               }
@@ -464,6 +497,7 @@ SnapshotDump dump(Engine& engine, const fs::path& dir, SnapshotProgress& progres
       block.clear();
       progress.advance(pending_rows, static_cast<std::int64_t>(sink.bytes_in() - reported));
       table.rows = rows;
+      table.largest_value = largest;
       result.files.push_back(sink.finish());
       result.tables.push_back({table.name, rows});
     }
@@ -475,6 +509,8 @@ SnapshotDump dump(Engine& engine, const fs::path& dir, SnapshotProgress& progres
 }
 
 // --- load
+
+void append_quoted(std::string& out, const char* data, unsigned long length);
 // ------------------------------------------------------------------------------------------
 
 // The local infile handler: LOAD DATA LOCAL INFILE '<file>' reads the snapshot's file `<file>`
@@ -636,11 +672,128 @@ Existing existing_objects(MYSQL* conn, const std::string& where, const std::stri
   return out;
 }
 
+// Loads the rows of `table` from its file with multi-row INSERT statements of about k_block bytes
+// (a row larger than that is one statement): each value as a `_binary` string, stored as the
+// bytes it was read as, BIT columns as their numbers.
+void insert_rows(MYSQL* conn, const std::string& where, const fs::path& dir, const SnapTable& table,
+                 SnapshotProgress& progress) {
+  FileSource source(dir / table.file, true);
+  std::string head = "INSERT INTO " + backtick(table.name) + " (";
+  for (std::size_t c = 0; c < table.columns.size(); ++c) {
+    head += (c ? ", " : "") + backtick(table.columns[c].name);
+  }
+  head += ") VALUES ";
+  std::string statement = head;
+  std::string value;
+  std::vector<std::optional<std::string>> row;
+  bool escaped = false, null = false;
+  std::int64_t rows = 0, pending = 0, loaded = 0;
+  auto flush = [&] {
+    if (pending == 0) return;
+    if (libmariadb().mysql_real_query(conn, statement.data(), statement.size()) != 0) {
+      throw connection_error(conn, where,
+                             fmt::format("loading table {} failed", backtick(table.name)));
+    }
+    loaded += static_cast<std::int64_t>(libmariadb().mysql_affected_rows(conn));
+    progress.advance(pending, 0);
+    statement = head;
+    pending = 0;
+  };
+  auto end_field = [&] {
+    if (null) {
+      row.emplace_back();
+    } else {
+      row.emplace_back(std::move(value));
+    }
+    value.clear();
+    null = false;
+  };
+  auto end_row = [&] {
+    if (row.size() != table.columns.size()) {
+      Error error(ErrorKind::failure,
+                  fmt::format("row {} of table {} has {} values, the table {} columns", rows + 1,
+                              backtick(table.name), row.size(), table.columns.size()));
+      error.where = (dir / table.file).string();
+      throw error;
+    }
+    statement += pending ? ",(" : "(";
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      if (c) statement += ',';
+      if (!row[c]) {
+        statement += "NULL";
+      } else if (table.columns[c].kind == ValueKind::bit) {
+        statement += "CAST(" + literal(*row[c]) + " AS UNSIGNED)";
+      } else {
+        statement += "_binary";
+        append_quoted(statement, row[c]->data(), row[c]->size());
+      }
+    }
+    statement += ')';
+    row.clear();
+    ++rows;
+    ++pending;
+    if (statement.size() >= k_block) flush();
+  };
+  for (std::string_view piece = source.read(); !piece.empty(); piece = source.read()) {
+    for (char c : piece) {
+      if (escaped) {
+        escaped = false;
+        switch (c) {
+          case '0':
+            value += '\0';
+            break;
+          case 't':
+            value += '\t';
+            break;
+          case 'n':
+            value += '\n';
+            break;
+          case 'N':
+            null = value.empty();
+            if (!null) value += c;
+            break;
+          default:
+            value += c;
+        }
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '\t') {
+        end_field();
+      } else if (c == '\n') {
+        end_field();
+        end_row();
+      } else {
+        value += c;
+      }
+    }
+  }
+  flush();
+  if (rows != table.rows || loaded != table.rows || !value.empty() || !row.empty()) {
+    Error error(ErrorKind::failure,
+                fmt::format("table {}: the snapshot has {} rows, {} were loaded",
+                            backtick(table.name), table.rows, loaded));
+    error.where = (dir / table.file).string();
+    throw error;
+  }
+}
+
 void load(Engine& engine, const fs::path& dir, const std::vector<WrittenFile>& files,
           SnapshotProgress& progress) {
-  (void)files;
   const std::string where = mysql_where(engine);
+  // Only files the caller checked are read.
+  std::set<std::string> checked;
+  for (const WrittenFile& file : files) checked.insert(file.name);
+  auto require = [&](const std::string& file) {
+    if (checked.contains(file)) return;
+    Error error(ErrorKind::failure, fmt::format("the snapshot's file list has no {}", file));
+    error.where = dir.string();
+    error.state = "the database was not changed";
+    error.hint = "take the snapshot again with `dbinit dump`";
+    throw error;
+  };
+  require(std::string(k_schema_file));
   const SnapSchema schema = parse_schema(dir / k_schema_file, read_whole(dir / k_schema_file));
+  for (const SnapTable& table : schema.tables) require(table.file);
   const std::string database = field(mysql_query(engine, "SELECT DATABASE()").at(0), 0);
   const std::string quoted_db = backtick(database);
 
@@ -682,9 +835,20 @@ void load(Engine& engine, const fs::path& dir, const std::vector<WrittenFile>& f
   };
 
   try {
-    run(conn, where,
-        fmt::format("CREATE DATABASE {} CHARACTER SET {} COLLATE {}", quoted_scratch,
-                    field(charset.at(0), 0), field(charset.at(0), 1)));
+    try {
+      run(conn, where,
+          fmt::format("CREATE DATABASE {} CHARACTER SET {} COLLATE {}", quoted_scratch,
+                      field(charset.at(0), 0), field(charset.at(0), 1)));
+    } catch (Error& error) {
+      const unsigned code = libmariadb().mysql_errno(conn);
+      if (code == ER_DBACCESS_DENIED_ERROR || code == ER_ACCESS_DENIED_ERROR) {
+        error.hint = fmt::format(
+            "a load builds the snapshot in a scratch database on the same server: grant the "
+            "user all privileges on `{}%`.* as well as on the database",
+            like_escaped(helper_prefix(database)));
+      }
+      throw;
+    }
     if (libmariadb().mysql_select_db(conn, scratch.c_str()) != 0) {
       throw connection_error(conn, where, "cannot use the scratch database");
     }
@@ -709,6 +873,10 @@ void load(Engine& engine, const fs::path& dir, const std::vector<WrittenFile>& f
         } else {
           columns += backtick(column.name);
         }
+      }
+      if (table.largest_value > k_large_value) {
+        insert_rows(conn, where, dir, table, progress);
+        continue;
       }
       const std::string sql = fmt::format(
           "LOAD DATA LOCAL INFILE {} INTO TABLE {} CHARACTER SET binary FIELDS TERMINATED BY "
