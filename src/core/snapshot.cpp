@@ -429,9 +429,8 @@ bool is_timestamp_snapshot_name(std::string_view name) {
 
 namespace {
 
-DumpResult write_snapshot_unguarded(Engine& engine, const Project& project,
-                                    const std::string& name, bool force, bool template_copy,
-                                    SnapshotProgress& progress) {
+DumpResult write_snapshot_unguarded(Engine& engine, const Project& project, const std::string& name,
+                                    bool force, bool template_copy, SnapshotProgress& progress) {
   const Clock::time_point start = Clock::now();
   const fs::path& backups = project.backups_dir;
   const fs::path folder = backups / name;
