@@ -101,4 +101,21 @@ Error guard_refusal(const GuardInput& input, const GuardDecision& decision) {
   return error;
 }
 
+std::string confirmation_name(const DatabaseUrl& url) {
+  return url.database.empty() ? url.user : url.database;
+}
+
+void require_guard(const GuardInput& input, const AskForName& ask, const std::string& name) {
+  GuardDecision decision = evaluate_guard(input);
+  if (decision.verdict == GuardVerdict::ask) {
+    if (ask && trim(ask(name, input.target)) == name) {
+      decision.verdict = GuardVerdict::allowed;
+    } else {
+      decision.verdict = GuardVerdict::refused;
+      decision.failures.push_back(prompt_mismatch(name));
+    }
+  }
+  if (decision.verdict != GuardVerdict::allowed) throw guard_refusal(input, decision);
+}
+
 }  // namespace dbinit

@@ -4,11 +4,13 @@
 // what the caller knows: the local environment, the environment recorded in the database, and
 // whether the user confirmed. The caller does the asking (a terminal prompt) and the dropping.
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "engines/url.h"
 #include "util/error.h"
 
 namespace dbinit {
@@ -62,6 +64,17 @@ Error guard_refusal(const GuardInput& input, const GuardDecision& decision);
 
 /// The failure to report when the user was asked and did not type the expected name.
 GuardDecision::Failure prompt_mismatch(std::string_view expected);
+
+/// Asks the user to type the database's name (`name`, shown with `target`) and returns what was
+/// typed; empty when nobody can be asked.
+using AskForName = std::function<std::string(const std::string& name, const std::string& target)>;
+
+/// The name a user types to confirm: the database's name, or the SQLite file as written.
+std::string confirmation_name(const DatabaseUrl& url);
+
+/// evaluate_guard(), then, when it says `ask`, asks through `ask` for `name`: returns when the
+/// operation may go ahead, else throws guard_refusal() naming every failed condition.
+void require_guard(const GuardInput& input, const AskForName& ask, const std::string& name);
 
 /// `development` or `dev` (ASCII case-insensitive).
 bool is_development_environment(std::string_view environment);

@@ -375,11 +375,6 @@ void UpRun::replan(bool under_lock) {
   m_up = plan_up(m_status, m_options.to);
 }
 
-// The name a user types to confirm a reset: the database's name, or the SQLite file as written.
-std::string confirmation_name(const DatabaseUrl& url) {
-  return url.database.empty() ? url.user : url.database;
-}
-
 void UpRun::clean_database() {
   auto [engine, opened] = connect(m_project, false, m_options.connect, m_reporter);
   GuardInput guard;
@@ -390,17 +385,7 @@ void UpRun::clean_database() {
   guard.requires_development = true;
   guard.confirmed = m_options.confirmed;
   guard.can_prompt = static_cast<bool>(m_options.ask);
-  GuardDecision decision = evaluate_guard(guard);
-  if (decision.verdict == GuardVerdict::ask) {
-    const std::string name = confirmation_name(m_project.url);
-    if (trim(m_options.ask(name, guard.target)) == name) {
-      decision.verdict = GuardVerdict::allowed;
-    } else {
-      decision.verdict = GuardVerdict::refused;
-      decision.failures.push_back(prompt_mismatch(name));
-    }
-  }
-  if (decision.verdict != GuardVerdict::allowed) throw guard_refusal(guard, decision);
+  require_guard(guard, m_options.ask, confirmation_name(m_project.url));
   if (m_options.dry_run) {
     m_reporter.note(fmt::format("would drop database {} and create it again", guard.target));
     m_pretend_dropped = true;
@@ -436,7 +421,7 @@ void UpRun::clean_database() {
     guard.recorded = recreated->meta(k_meta_environment);
     guard.confirmed = true;
     guard.can_prompt = false;
-    decision = evaluate_guard(guard);
+    const GuardDecision decision = evaluate_guard(guard);
     if (decision.verdict != GuardVerdict::allowed) throw guard_refusal(guard, decision);
     target = recreated.get();
   }

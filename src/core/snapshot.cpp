@@ -118,12 +118,13 @@ void ensure_backups_folder(const fs::path& backups) {
   }
 }
 
-std::string utc_iso8601(std::chrono::system_clock::time_point when) {
+// `when` in UTC, as strftime's `format` writes it.
+std::string utc_text(std::chrono::system_clock::time_point when, const char* format) {
   const std::time_t t = std::chrono::system_clock::to_time_t(when);
   std::tm tm{};
   ::gmtime_r(&t, &tm);
   char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  std::strftime(text, sizeof text, format, &tm);
   return text;
 }
 
@@ -407,12 +408,7 @@ void check_snapshot_name(std::string_view name) {
 }
 
 std::string timestamp_snapshot_name(std::chrono::system_clock::time_point when) {
-  const std::time_t t = std::chrono::system_clock::to_time_t(when);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y%m%dT%H%M%SZ", &tm);
-  return text;
+  return utc_text(when, "%Y%m%dT%H%M%SZ");
 }
 
 bool is_timestamp_snapshot_name(std::string_view name) {
@@ -456,7 +452,7 @@ DumpResult write_snapshot_unguarded(Engine& engine, const Project& project, cons
   manifest.database = project.url.database;
   manifest.dbinit_version = std::string(project.applied_by.substr(
       project.applied_by.rfind(' ') == std::string::npos ? 0 : project.applied_by.rfind(' ') + 1));
-  manifest.created_at = utc_iso8601(std::chrono::system_clock::now());
+  manifest.created_at = utc_text(std::chrono::system_clock::now(), "%Y-%m-%dT%H:%M:%SZ");
 
   PartialFolder partial(backups);
   SnapshotDump dump;
@@ -700,18 +696,7 @@ LoadResult run_load(const Project& project, const std::string& name, const LoadO
     guard.requires_development = true;
     guard.confirmed = options.confirmed;
     guard.can_prompt = static_cast<bool>(options.ask);
-    GuardDecision decision = evaluate_guard(guard);
-    if (decision.verdict == GuardVerdict::ask) {
-      const std::string expected =
-          project.url.database.empty() ? project.url.user : project.url.database;
-      if (trim(options.ask(expected, guard.target)) == expected) {
-        decision.verdict = GuardVerdict::allowed;
-      } else {
-        decision.verdict = GuardVerdict::refused;
-        decision.failures.push_back(prompt_mismatch(expected));
-      }
-    }
-    if (decision.verdict != GuardVerdict::allowed) throw guard_refusal(guard, decision);
+    require_guard(guard, options.ask, confirmation_name(project.url));
   }
   load_checked_snapshot(*engine, project, snapshot, options.lock_timeout, false, progress);
   result.duration_ms = elapsed_ms(start);
