@@ -17,7 +17,7 @@
 # After every load the database is checked against the original (row count and sums over every
 # column), so a fast wrong answer fails the run. dbinit's peak resident memory (GNU time) is
 # reported for its dump and load. Results: bench/results/snapshot-<engine>-*.json and the summary
-# in bench/results/snapshot-summary.md. Scratch files live in bench/work/snapshot.
+# in bench/results/snapshot-summary.md (snapshot-summary-<engine>.md for one engine). Scratch files live in bench/work/snapshot.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -65,7 +65,8 @@ while read -r name; do unset "$name"; done < <(compgen -e | grep -E '^(DBINIT_|D
 export DBINIT_ENV=development
 
 q() { printf '%q' "$1"; }
-summary=$results/snapshot-summary.md
+# One summary per engine list: `--engine postgres` does not overwrite the others' results.
+summary=$results/snapshot-summary$([[ $engines == *" "* ]] || echo "-$engines").md
 {
   echo "# Snapshots: dbinit against the engines' own tools"
   echo
@@ -192,18 +193,20 @@ bench_postgres() {
   postgres_query src "CREATE TABLE items (id int PRIMARY KEY, b bigint, t text, ts timestamp, d double precision);
     INSERT INTO items SELECT i, i::bigint * 7919 % 1000003, lpad((i * 31)::text, 60, '0'),
       timestamp '2023-11-14 22:13:20' + i * interval '1 second', i / 7.0 FROM generate_series(1, $rows) i;
-    CREATE INDEX items_b ON items (b); VACUUM ANALYZE items;"
+    CREATE INDEX items_b ON items (b);"
+  postgres_query src "VACUUM ANALYZE items"
   local expected
   expected=$(postgres_query src "$check_sql" | tr -s '[:space:]|' ' ' | sed 's/ *$//')
   local src="$pg_base/src?sslmode=disable"
   local d="$(q "$dbinit") -q --backups $(q "$w/backups") --dir $(q "$w/migrations")"
   local recreate="$admin -c 'DROP DATABASE IF EXISTS new WITH (FORCE)' -c 'CREATE DATABASE new'"
+  # hyperfine takes one --prepare for every command or one for each.
   compare postgres dump \
-    -n "dbinit dump" "$d --url $src dump --name b --force" \
-    -n "pg_dump -Fc" "$pgbin/pg_dump -Fc -f $w/dump.fc $src" \
+    --prepare true -n "dbinit dump" "$d --url $src dump --name b --force" \
+    --prepare true -n "pg_dump -Fc" "$pgbin/pg_dump -Fc -f $w/dump.fc $src" \
     --prepare "rm -rf $w/dump.dir" -n "pg_dump -Fd -j2" "$pgbin/pg_dump -Fd -j2 -f $w/dump.dir $src" \
-    -n "pg_dump plain" "$pgbin/pg_dump -f $w/dump.sql $src" \
-    -n "dbinit dump --format sql" "$d --url $src dump --format sql --output $w/dbinit.sql"
+    --prepare true -n "pg_dump plain" "$pgbin/pg_dump -f $w/dump.sql $src" \
+    --prepare true -n "dbinit dump --format sql" "$d --url $src dump --format sql --output $w/dbinit.sql"
   sizes "dbinit $(du -sb backups/b | cut -f1) B, pg_dump -Fc $(stat -c %s dump.fc) B, -Fd $(du -sb dump.dir | cut -f1) B, plain $(stat -c %s dump.sql) B"
   local new="$pg_base/new?sslmode=disable"
   compare postgres load \

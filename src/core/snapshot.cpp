@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -455,16 +456,29 @@ DumpResult write_snapshot_unguarded(Engine& engine, const Project& project, cons
   manifest.created_at = utc_text(std::chrono::system_clock::now(), "%Y-%m-%dT%H:%M:%SZ");
 
   PartialFolder partial(backups);
+  // A template database whose snapshot folder was not completed is dropped again.
+  struct DropOnFailure {
+    Engine& engine;
+    const SnapshotSupport& support;
+    std::string name;
+    ~DropOnFailure() {
+      if (name.empty()) return;
+      try {
+        support.drop_template(engine, name);
+      } catch (const Error&) {
+        // The failure that got here is the one to report.
+      }
+    }
+  } drop_on_failure{engine, support, {}};
   SnapshotDump dump;
   std::string template_name;
   if (template_copy) {
-    template_name = template_database_name(project, name);
-    if (force) {
-      // The template of the snapshot being replaced has this very name: move it aside first.
-      remove_snapshot_folder(&engine, folder);
-    }
+    // A name of its own for every template, so that --force drops the old one only once the
+    // new one is complete.
+    template_name = template_database_name(project, fmt::format("{}_{}", name, random_suffix()));
     dump = support.dump_template(engine, template_name);
     manifest.template_database = template_name;
+    drop_on_failure.name = template_name;
   } else {
     dump = support.dump(engine, partial.path(), progress);
   }
@@ -486,7 +500,7 @@ DumpResult write_snapshot_unguarded(Engine& engine, const Project& project, cons
         0) {
       // `partial` now holds the old snapshot, and is removed with it.
       sync_directory(backups);
-      remove_snapshot_folder(template_copy ? nullptr : &engine, partial.path());
+      remove_snapshot_folder(&engine, partial.path());
     } else {
       if (::rename(folder.c_str(), replaced.c_str()) != 0) throw_errno("move", folder, errno);
       if (::rename(partial.path().c_str(), folder.c_str()) != 0) {
@@ -496,7 +510,7 @@ DumpResult write_snapshot_unguarded(Engine& engine, const Project& project, cons
       }
       partial.keep();
       sync_directory(backups);
-      remove_snapshot_folder(template_copy ? nullptr : &engine, replaced);
+      remove_snapshot_folder(&engine, replaced);
     }
   } else {
     if (::rename(partial.path().c_str(), folder.c_str()) != 0) {
@@ -506,6 +520,7 @@ DumpResult write_snapshot_unguarded(Engine& engine, const Project& project, cons
     sync_directory(backups);
   }
 
+  drop_on_failure.name.clear();
   DumpResult result;
   result.name = name;
   result.folder = folder;

@@ -658,6 +658,12 @@ class ScriptWriter {
 
   std::string& buffer() { return m_buffer; }
   void append(std::string_view text) {
+    if (text.size() >= k_flush_size) {
+      // A large value goes straight to the file rather than through a copy in the buffer.
+      flush();
+      m_sink.write(text);
+      return;
+    }
     m_buffer.append(text);
     flush_if_full();
   }
@@ -788,11 +794,11 @@ void append_value(ScriptWriter& writer, sqlite3_stmt* row, int column, RealReade
       std::size_t start = 0;
       for (std::size_t quote = text.find('\''); quote != std::string_view::npos;
            quote = text.find('\'', start)) {
-        out.append(text.substr(start, quote + 1 - start));
+        writer.append(text.substr(start, quote + 1 - start));
         out += '\'';
         start = quote + 1;
       }
-      out.append(text.substr(start));
+      writer.append(text.substr(start));
       out += '\'';
       writer.flush_if_full();
       return;
