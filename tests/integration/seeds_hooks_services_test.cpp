@@ -2,6 +2,7 @@
 // engine under test.
 
 #include <gmock/gmock.h>
+#include <nlohmann/json.hpp>
 
 #include "integration/cli_fixture.h"
 
@@ -266,6 +267,37 @@ TEST_F(SeedsHooksServicesTest, AFailingHookFailsTheUpButKeepsTheMigrations) {
 }
 
 // --- services --------------------------------------------------------------------------------
+
+TEST_F(SeedsHooksServicesTest, EveryServiceDumpsAndLoadsItsOwnSnapshots) {
+  auto api = make_test_database(engine());
+  auto billing = make_test_database(engine());
+  project().write("dbinit.toml",
+                  "[services.api]\nurl = \"${API_URL}\"\ndir = \"api\"\n\n"
+                  "[services.billing]\nurl = \"${BILLING_URL}\"\ndir = \"billing\"\n");
+  project().write("api/0001-things.sql", "CREATE TABLE things (id INTEGER);\n");
+  project().write("billing/0001-invoices.sql", "CREATE TABLE invoices (id INTEGER);\n");
+  const std::map<std::string, std::string> env = {
+      {"API_URL", api->url()}, {"BILLING_URL", billing->url()}, {"DBINIT_ENV", "development"}};
+  ASSERT_EQ(run_in_project({"up", "--all"}, env).exit_code, 0);
+  billing->query("INSERT INTO invoices (id) VALUES (7)");
+
+  RunResult dumped = run_in_project({"dump", "--all", "--name", "s"}, env);
+  ASSERT_EQ(dumped.exit_code, 0) << dumped.err;
+  // Each service in a folder of its own under the backups folder.
+  EXPECT_TRUE(std::filesystem::exists(project().path() / "db/backups/api/s/manifest.json"));
+  EXPECT_TRUE(std::filesystem::exists(project().path() / "db/backups/billing/s/manifest.json"));
+  RunResult listed = run_in_project({"backups", "--service", "billing", "--json"}, env);
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  const nlohmann::json document = nlohmann::json::parse(listed.out);
+  ASSERT_EQ(document.at("snapshots").size(), 1u);
+  EXPECT_EQ(document.at("snapshots")[0].at("status"), "ok");
+
+  billing->query("DELETE FROM invoices");
+  RunResult loaded = run_in_project({"load", "s", "--all", "--yes"}, env);
+  ASSERT_EQ(loaded.exit_code, 0) << loaded.err;
+  EXPECT_EQ(billing->query("SELECT COUNT(*) FROM invoices").at(0).at(0), "1");
+  EXPECT_EQ(api->tables(), std::vector<std::string>{"things"});
+}
 
 TEST_F(SeedsHooksServicesTest, ServicePicksItsOwnUrlFoldersAndSubstitutesVariables) {
   auto api = make_test_database(engine());
