@@ -268,6 +268,61 @@ TEST_F(PostgresCliTest, DiskFullOnTheServerRollsTheRunBackAndSaysToFreeSpace) {
   db().query("DROP TABLESPACE " + tablespace);
 }
 
+TEST_F(PostgresCliTest, DiskFullDuringALoadLeavesTheDatabaseAsItWas) {
+  // The table lives in a tablespace on a tmpfs with room for one copy of it: a load, which
+  // writes the new table before the old one goes at the commit, fills it.
+  TempDir dir;
+  fs::permissions(dir.path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                  fs::perms::others_read | fs::perms::others_exec);
+  const fs::path small = dir.path() / "small";
+  fs::create_directory(small);
+  struct stat data {};
+  ASSERT_EQ(::stat(db().query("SHOW data_directory").at(0).at(0).c_str(), &data), 0);
+  RunResult mounted = run_program({"mount", "-t", "tmpfs", "-o",
+                                   "size=64m,mode=0700,uid=" + std::to_string(data.st_uid), "tmpfs",
+                                   small.string()});
+  ASSERT_EQ(mounted.exit_code, 0) << "mounting a tmpfs needs root: " << mounted.err;
+  struct Unmount {
+    fs::path path;
+    ~Unmount() { run_program({"umount", "-l", path.string()}); }
+  } unmount{small};
+  const std::string tablespace = "dbinit_load_" + std::to_string(::getpid());
+  db().query("CREATE TABLESPACE " + tablespace + " LOCATION '" + small.string() + "'");
+
+  migration("0001-big.sql", "CREATE TABLE big (id INT, payload TEXT) TABLESPACE " + tablespace +
+                                ";\nINSERT INTO big SELECT g, repeat(md5(g::text), 40)\n"
+                                "  FROM generate_series(1, 20000) AS g;\n");
+  ASSERT_EQ(dbinit_at(db().url(), {"up"}).exit_code, 0);
+  RunResult dumped = dbinit_at(db().url(), {"dump", "--name", "s"});
+  ASSERT_EQ(dumped.exit_code, 0) << dumped.err;
+  db().query("DELETE FROM big WHERE id > 19000");
+  const std::string before = db().fingerprint();
+  // Room for what is there and half of the table again.
+  const long used_kb = std::stol(run_program({"du", "-sk", small.string()}).out);
+  const long table_kb =
+      std::stol(db().query("SELECT pg_total_relation_size('big') / 1024").at(0).at(0));
+  RunResult shrunk = run_program(
+      {"mount", "-o", "remount,size=" + std::to_string(used_kb + table_kb / 2 + 64) + "k",
+       small.string()});
+  ASSERT_EQ(shrunk.exit_code, 0) << shrunk.err;
+
+  RunResult full =
+      dbinit({"load", "s", "--yes"}, {{"DBINIT_URL", db().url()}, {"DBINIT_ENV", "development"}});
+  EXPECT_EQ(full.exit_code, 1) << full.err;
+  EXPECT_THAT(full.err, HasSubstr("53100"));
+  EXPECT_THAT(full.err, HasSubstr("nothing was changed"));
+  EXPECT_EQ(db().fingerprint(), before);
+
+  RunResult grown = run_program({"mount", "-o", "remount,size=64m", small.string()});
+  ASSERT_EQ(grown.exit_code, 0) << grown.err;
+  RunResult again =
+      dbinit({"load", "s", "--yes"}, {{"DBINIT_URL", db().url()}, {"DBINIT_ENV", "development"}});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(db().query("SELECT count(*) FROM big"), (Rows{{"20000"}}));
+  db().query("DROP TABLE big");
+  db().query("DROP TABLESPACE " + tablespace);
+}
+
 TEST_F(PostgresCliTest, LedgerRowsRefusedAtTheCommitRollTheWholeRunBack) {
   // The ledger rows of a run are written together just before it commits: a migration that makes
   // the ledger refuse one of them fails the run there, and nothing of it stays.
