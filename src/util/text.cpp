@@ -64,16 +64,28 @@ std::size_t find_ci(std::string_view text, std::string_view needle, std::size_t 
   return std::string_view::npos;
 }
 
-std::string sql_string_literal(std::string_view text) {
+namespace {
+
+std::string quoted(std::string_view text, char quote) {
   std::string out;
   out.reserve(text.size() + 2);
-  out += '\'';
+  out += quote;
   for (char c : text) {
-    if (c == '\'') out += '\'';
+    if (c == quote) out += quote;
     out += c;
   }
-  out += '\'';
+  out += quote;
   return out;
+}
+
+}  // namespace
+
+std::string sql_string_literal(std::string_view text) {
+  return quoted(text, '\'');
+}
+
+std::string sql_quoted_identifier(std::string_view name) {
+  return quoted(name, '"');
 }
 
 }  // namespace dbinit

@@ -22,6 +22,9 @@ std::string_view trim_right(std::string_view text);
 
 /// `text` as a standard SQL string literal: in single quotes, each quote doubled (`'it''s'`).
 std::string sql_string_literal(std::string_view text);
+/// `name` as a standard SQL quoted identifier: in double quotes, each double quote doubled
+/// (`"my ""odd"" table"`), as PostgreSQL and SQLite read it.
+std::string sql_quoted_identifier(std::string_view name);
 
 bool is_space(char c);
 bool is_digit(char c);

@@ -4,6 +4,7 @@
 
 #include "engines/postgres/libpq.h"
 #include "util/error.h"
+#include "util/text.h"
 
 namespace dbinit {
 
@@ -277,13 +278,7 @@ std::string pg_text(const PGresult* result, int row, int column) {
 }
 
 std::string pg_quote_identifier(std::string_view name) {
-  std::string out = "\"";
-  for (char c : name) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-  return out;
+  return sql_quoted_identifier(name);
 }
 
 }  // namespace dbinit

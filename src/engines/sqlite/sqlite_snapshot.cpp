@@ -49,6 +49,7 @@
 #include "engines/sqlite/sqlite_engine.h"
 #include "util/error.h"
 #include "util/sha256.h"
+#include "util/text.h"
 
 namespace dbinit {
 
@@ -134,13 +135,7 @@ std::string query_text(sqlite3* db, std::string_view sql, std::string_view what)
 }
 
 std::string quote_identifier(std::string_view name) {
-  std::string out = "\"";
-  for (char c : name) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-  return out;
+  return sql_quoted_identifier(name);
 }
 
 std::string lower_ascii(std::string_view text) {

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -221,28 +222,50 @@ TEST_F(PostgresCliTest, SocketUrlsConnectThroughTheUnixSocket) {
   EXPECT_EQ(db().query("SELECT socket FROM seen ORDER BY step"), (Rows{{"t"}, {"t"}}));
 }
 
+// A tablespace on a tmpfs of `size` that the test server's user owns, mounted where the server
+// sees it; unmounted when the object dies. Writing past its size fails with disk_full (53100)
+// while the server's own files and WAL stay on its disk, as when a data volume fills up.
+class SmallTablespace {
+ public:
+  SmallTablespace(TestDatabase& db, const std::string& prefix, const std::string& size)
+      : m_name(prefix + std::to_string(::getpid())) {
+    fs::permissions(m_dir.path(), fs::perms::owner_all | fs::perms::group_read |
+                                      fs::perms::group_exec | fs::perms::others_read |
+                                      fs::perms::others_exec);
+    m_path = m_dir.path() / "small";
+    fs::create_directory(m_path);
+    struct stat data {};
+    if (::stat(db.query("SHOW data_directory").at(0).at(0).c_str(), &data) != 0) {
+      throw std::runtime_error("cannot stat the server's data directory");
+    }
+    RunResult mounted =
+        run_program({"mount", "-t", "tmpfs", "-o",
+                     "size=" + size + ",mode=0700,uid=" + std::to_string(data.st_uid), "tmpfs",
+                     m_path.string()});
+    if (mounted.exit_code != 0) {
+      throw std::runtime_error("mounting a tmpfs needs root: " + mounted.err);
+    }
+    db.query("CREATE TABLESPACE " + m_name + " LOCATION '" + m_path.string() + "'");
+  }
+  ~SmallTablespace() { run_program({"umount", "-l", m_path.string()}); }
+  SmallTablespace(const SmallTablespace&) = delete;
+  SmallTablespace& operator=(const SmallTablespace&) = delete;
+
+  const fs::path& path() const { return m_path; }
+  const std::string& name() const { return m_name; }
+
+ private:
+  TempDir m_dir;
+  fs::path m_path;
+  std::string m_name;
+};
+
 // --- Creating the database ---------------------------------------------------------------------
 
 TEST_F(PostgresCliTest, DiskFullOnTheServerRollsTheRunBackAndSaysToFreeSpace) {
-  // A tablespace on a 1 MiB tmpfs: writing a table there fails with disk_full (53100) while the
-  // server's own files and WAL stay on its disk, as when a data volume fills up.
-  TempDir dir;
-  fs::permissions(dir.path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                                  fs::perms::others_read | fs::perms::others_exec);
-  const fs::path small = dir.path() / "small";
-  fs::create_directory(small);
-  struct stat data {};
-  ASSERT_EQ(::stat(db().query("SHOW data_directory").at(0).at(0).c_str(), &data), 0);
-  RunResult mounted = run_program({"mount", "-t", "tmpfs", "-o",
-                                   "size=1m,mode=0700,uid=" + std::to_string(data.st_uid), "tmpfs",
-                                   small.string()});
-  ASSERT_EQ(mounted.exit_code, 0) << "mounting a tmpfs needs root: " << mounted.err;
-  struct Unmount {
-    fs::path path;
-    ~Unmount() { run_program({"umount", "-l", path.string()}); }
-  } unmount{small};
-  const std::string tablespace = "dbinit_small_" + std::to_string(::getpid());
-  db().query("CREATE TABLESPACE " + tablespace + " LOCATION '" + small.string() + "'");
+  SmallTablespace space(db(), "dbinit_small_", "1m");
+  const fs::path& small = space.path();
+  const std::string& tablespace = space.name();
 
   migration("0001-a.sql", "CREATE TABLE a (id INT);\n");
   migration("0002-big.sql", "CREATE TABLE big (id INT, payload TEXT) TABLESPACE " + tablespace +
@@ -271,23 +294,9 @@ TEST_F(PostgresCliTest, DiskFullOnTheServerRollsTheRunBackAndSaysToFreeSpace) {
 TEST_F(PostgresCliTest, DiskFullDuringALoadLeavesTheDatabaseAsItWas) {
   // The table lives in a tablespace on a tmpfs with room for one copy of it: a load, which
   // writes the new table before the old one goes at the commit, fills it.
-  TempDir dir;
-  fs::permissions(dir.path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                                  fs::perms::others_read | fs::perms::others_exec);
-  const fs::path small = dir.path() / "small";
-  fs::create_directory(small);
-  struct stat data {};
-  ASSERT_EQ(::stat(db().query("SHOW data_directory").at(0).at(0).c_str(), &data), 0);
-  RunResult mounted = run_program({"mount", "-t", "tmpfs", "-o",
-                                   "size=64m,mode=0700,uid=" + std::to_string(data.st_uid), "tmpfs",
-                                   small.string()});
-  ASSERT_EQ(mounted.exit_code, 0) << "mounting a tmpfs needs root: " << mounted.err;
-  struct Unmount {
-    fs::path path;
-    ~Unmount() { run_program({"umount", "-l", path.string()}); }
-  } unmount{small};
-  const std::string tablespace = "dbinit_load_" + std::to_string(::getpid());
-  db().query("CREATE TABLESPACE " + tablespace + " LOCATION '" + small.string() + "'");
+  SmallTablespace space(db(), "dbinit_load_", "64m");
+  const fs::path& small = space.path();
+  const std::string& tablespace = space.name();
 
   migration("0001-big.sql", "CREATE TABLE big (id INT, payload TEXT) TABLESPACE " + tablespace +
                                 ";\nINSERT INTO big SELECT g, repeat(md5(g::text), 40)\n"

@@ -56,5 +56,13 @@ TEST(Text, FindCi) {
   EXPECT_EQ(find_ci("aab", "ab"), 1u);
 }
 
+TEST(Text, SqlQuoting) {
+  EXPECT_EQ(sql_string_literal("it's"), "'it''s'");
+  EXPECT_EQ(sql_string_literal(""), "''");
+  EXPECT_EQ(sql_quoted_identifier("my \"odd\" table"), "\"my \"\"odd\"\" table\"");
+  EXPECT_EQ(sql_quoted_identifier("it's"), "\"it's\"");
+  EXPECT_EQ(sql_quoted_identifier(""), "\"\"");
+}
+
 }  // namespace
 }  // namespace dbinit::test
