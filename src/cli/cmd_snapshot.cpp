@@ -76,7 +76,10 @@ int command_dump(Common& common, const DumpFlags& flags) {
     TerminalProgress progress(common.verbosity(), "dumping");
     const bool to_stdout = !flags.output || *flags.output == "-";
     if (to_stdout && common.json) {
-      throw Error(ErrorKind::usage, "--json prints its document on stdout: give --output FILE");
+      Error error(ErrorKind::usage,
+                  "--json prints its document on stdout, where the script would go");
+      error.hint = "give --output FILE with --format sql --json";
+      throw error;
     }
     std::uint64_t bytes = 0;
     if (to_stdout) {
@@ -131,7 +134,9 @@ int command_dump(Common& common, const DumpFlags& flags) {
     throw error;
   }
   if (options.keep && *options.keep < 1) {
-    throw Error(ErrorKind::usage, "--keep: expected a number of 1 or more");
+    Error error(ErrorKind::usage, "--keep: expected a number of 1 or more");
+    error.hint = "--keep 7 keeps the seven newest timestamp-named snapshots";
+    throw error;
   }
   TerminalProgress progress(common.verbosity(), "dumping");
   const DumpResult result = run_dump(settings.project, options, reporter, progress);

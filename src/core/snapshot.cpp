@@ -442,7 +442,7 @@ DumpResult write_snapshot_unguarded(Engine& engine, const Project& project, cons
   const SnapshotSupport& support = snapshot_support(engine);
   if (template_copy && !support.dump_template) {
     Error error(ErrorKind::usage, fmt::format("{} has no template snapshots", project.url.engine));
-    error.hint = "leave out --template: a snapshot folder works on every engine";
+    error.hint = "dump without --template: a snapshot folder works on every engine";
     throw error;
   }
   ensure_backups_folder(backups);
@@ -656,7 +656,11 @@ bool load_checked_snapshot(Engine& engine, const Project& project, const Checked
     Error error(ErrorKind::config,
                 fmt::format("snapshot {} is a template snapshot, which {} cannot load",
                             snapshot.name, project.url.engine));
+    error.where = snapshot.folder.string();
     error.state = "nothing was changed";
+    error.hint =
+        "load it on the PostgreSQL server it was taken on, or take a snapshot without "
+        "--template";
     throw error;
   }
   engine.lock(lock_timeout);

@@ -347,6 +347,17 @@ TEST_F(SnapshotTest, AnExistingNameNeedsForceAndKeepRemovesOnlyTheOldestTimestam
 
   RunResult bad = dbinit({"dump", "--name", "../escape"});
   EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  RunResult keep_zero = dbinit({"dump", "--keep", "0"});
+  EXPECT_EQ(keep_zero.exit_code, 2) << keep_zero.err;
+  RunResult json_to_stdout = dbinit({"dump", "--format", "sql", "--json"});
+  EXPECT_EQ(json_to_stdout.exit_code, 2) << json_to_stdout.err;
+  EXPECT_NE(json_to_stdout.out.find("--output FILE"), std::string::npos) << json_to_stdout.out;
+  if (engine() != "postgres") {
+    // Template snapshots are PostgreSQL's CREATE DATABASE ... TEMPLATE.
+    RunResult no_template = dbinit({"dump", "--template", "--name", "t"});
+    EXPECT_EQ(no_template.exit_code, 2) << no_template.err;
+    EXPECT_NE(no_template.err.find("without --template"), std::string::npos) << no_template.err;
+  }
 }
 
 TEST_F(SnapshotTest, UpLoadsTheNamedSnapshotThenInitIntoAnEmptyDatabase) {
